@@ -1,0 +1,3 @@
+namespace Scg;
+/// <summary>Temporary.</summary>
+public static class Probe { }

@@ -1,0 +1,2 @@
+namespace Scg.Tests.CSharp;
+internal static class Placeholder { }
