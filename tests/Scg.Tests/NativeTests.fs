@@ -1,0 +1,1 @@
+module Scg.Tests.NativeTests
