@@ -1,3 +1,0 @@
-namespace Scg;
-/// <summary>Temporary.</summary>
-public static class Probe { }
