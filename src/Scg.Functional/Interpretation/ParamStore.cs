@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Scg.Interpretation;
+
+/// <summary>
+/// The learnable parameters and modules of a model, by name. Models read them with <c>Model.Param</c> and
+/// <c>Model.Module</c>; optimizers take <see cref="Parameters"/>. A parameter is created on its first read
+/// and lives outside any dispose scope. Not thread-safe: one training loop owns a store.
+/// </summary>
+public sealed class ParamStore
+{
+    private readonly Dictionary<string, Parameter> parameters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, nn.Module> modules = new(StringComparer.Ordinal);
+
+    /// <summary>The named parameters created so far (module parameters excluded).</summary>
+    public IReadOnlyDictionary<string, Parameter> Named => parameters;
+
+    /// <summary>The registered modules by name.</summary>
+    public IReadOnlyDictionary<string, nn.Module> Modules => modules;
+
+    /// <summary>Every learnable tensor: the named parameters, then each module's parameters.</summary>
+    public IEnumerable<Parameter> Parameters() =>
+        parameters.Values.Concat(modules.Values.SelectMany(m => m.parameters()));
+
+    /// <summary>
+    /// The parameter called <paramref name="name"/>, created from <paramref name="init"/> on first use. The
+    /// initial tensor is copied, detached, made a leaf that requires gradients, and kept out of dispose scopes.
+    /// </summary>
+    /// <param name="name">The parameter's name.</param>
+    /// <param name="init">Produces the initial value; called only when the parameter does not exist yet.</param>
+    public Parameter GetOrCreate(string name, Func<Tensor> init)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(init);
+        if (parameters.TryGetValue(name, out var existing)) return existing;
+        if (modules.ContainsKey(name))
+            throw new ArgumentException($"Parameter '{name}' clashes with a module registered under the same name.", nameof(name));
+        Tensor initial;
+        using (no_grad())
+        {
+            var value = init() ?? throw new InvalidOperationException($"The initialiser of parameter '{name}' returned null.");
+            initial = value.detach().clone();
+        }
+        var p = new Parameter(initial, requires_grad: true);
+        p.DetachFromDisposeScope();
+        parameters[name] = p;
+        return p;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="module"/> under <paramref name="name"/> on first use and returns the module
+    /// registered under that name (the first one, on later calls).
+    /// </summary>
+    /// <typeparam name="TModule">The module type.</typeparam>
+    /// <param name="name">The module's name.</param>
+    /// <param name="module">The module to register when the name is new.</param>
+    /// <exception cref="ArgumentException">A module of another type is registered under the name.</exception>
+    public TModule GetOrAddModule<TModule>(string name, TModule module) where TModule : nn.Module
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(module);
+        if (modules.TryGetValue(name, out var existing))
+            return existing as TModule ?? throw new ArgumentException(
+                $"Module '{name}' is registered as {existing.GetType().Name}, not {typeof(TModule).Name}.", nameof(name));
+        if (parameters.ContainsKey(name))
+            throw new ArgumentException($"Module '{name}' clashes with a parameter of the same name.", nameof(name));
+        modules[name] = module;
+        return module;
+    }
+
+    /// <summary>The parameter called <paramref name="name"/>.</summary>
+    /// <param name="name">The parameter's name.</param>
+    /// <exception cref="KeyNotFoundException">No parameter has that name.</exception>
+    public Parameter this[string name] =>
+        parameters.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"The store has no parameter '{name}'.");
+}

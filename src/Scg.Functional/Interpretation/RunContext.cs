@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Scg.Distributions;
+using Scg.Tracing;
+using static TorchSharp.torch;
+
+namespace Scg.Interpretation;
+
+/// <summary>
+/// The mutable state of one run (private to the interpreter that owns it): the random source, the parameter
+/// store, the replayed values, the open plates and independent products, and the trace being recorded.
+/// </summary>
+internal sealed class RunContext
+{
+    private readonly Generator? generator;
+    private readonly ParamStore store;
+    private readonly IReadOnlyDictionary<string, Tensor>? replay;
+    private readonly bool validate;
+    private readonly List<TraceNode> nodes = [];
+    private readonly HashSet<string> names = new(StringComparer.Ordinal);
+    private readonly HashSet<string> paramsRead = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PlateFrame> platesByName = new(StringComparer.Ordinal);
+    private readonly List<PlateFrame> plates = [];
+    private ImmutableArray<PlateFrame> active = [];
+    private ulong activeMask;
+    private long[] frameShape = [];
+    private BranchPath? branch;
+    private readonly TraceBlock root = new();
+    private TraceBlock block;
+    private int products;
+
+    public RunContext(Generator? generator, ParamStore store, IReadOnlyDictionary<string, Tensor>? replay, bool validate)
+    {
+        this.generator = generator;
+        this.store = store;
+        this.replay = replay;
+        this.validate = validate;
+        block = root;
+    }
+
+    /// <summary>The deepest batch dimension any node used, for placing the particle dimension.</summary>
+    public int MaxBatchRank { get; private set; }
+
+    /// <summary>A dimension that no plate may take (the particle dimension), or 0.</summary>
+    public int ReservedDim { get; init; }
+
+    public ParamStore Store => store;
+
+    public Trace Freeze()
+    {
+        if (replay is not null)
+        {
+            var extra = replay.Keys.Where(k => !names.Contains(k) || nodes.Find(n => n.Name == k) is not SampleNode).ToList();
+            if (extra.Count > 0)
+                throw new ArgumentException(
+                    $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra.Select(e => $"'{e}'"))}.");
+        }
+        return new Trace([.. nodes], [.. plates], root);
+    }
+
+    public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
+    {
+        Claim(name, "Sample");
+        ArgumentNullException.ThrowIfNull(dist);
+        if (validate && dist.ParameterError() is { } error)
+            throw new ArgumentException($"Sample site '{name}': invalid {dist.Name} parameters: {error}.");
+        var resolved = estimator switch
+        {
+            SiteEstimator.Auto => dist.IsReparameterized ? SiteEstimator.Pathwise : SiteEstimator.ScoreFunction,
+            SiteEstimator.Pathwise when !dist.IsReparameterized => throw new ArgumentException(
+                $"Sample site '{name}': pathwise estimation was requested, but {dist.Name} is not reparameterised; use ScoreFunction or Auto."),
+            _ => estimator,
+        };
+        dist = ExpandToPlates(name, dist);
+        Tensor value;
+        var replayed = false;
+        if (replay is not null)
+        {
+            if (!replay.TryGetValue(name, out var given))
+                throw new ArgumentException($"Replay has no value for sample site '{name}'.");
+            value = given;
+            replayed = true;
+            CheckSupport(name, "Replayed sample site", dist, value);
+        }
+        else
+        {
+            value = resolved == SiteEstimator.Pathwise ? dist.RSample(generator) : dist.Sample(generator);
+        }
+        var lp = dist.LogProb(value);
+        Record(new SampleNode
+        {
+            Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
+            Distribution = dist, Value = value, LogProb = lp, Estimator = resolved, IsReplayed = replayed,
+        }, (int)lp.dim());
+        return value;
+    }
+
+    public Tensor Observe(string name, Distribution dist, Tensor value)
+    {
+        Claim(name, "Observe");
+        ArgumentNullException.ThrowIfNull(dist);
+        ArgumentNullException.ThrowIfNull(value);
+        if (validate && dist.ParameterError() is { } error)
+            throw new ArgumentException($"Observe site '{name}': invalid {dist.Name} parameters: {error}.");
+        dist = ExpandToPlates(name, dist);
+        CheckSupport(name, "Observe site", dist, value);
+        var lp = dist.LogProb(value);
+        Record(new ObserveNode
+        {
+            Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
+            Distribution = dist, Value = value, LogProb = lp,
+        }, (int)lp.dim());
+        return value;
+    }
+
+    public Tensor Cost(string name, Tensor value)
+    {
+        Claim(name, "Cost");
+        ArgumentNullException.ThrowIfNull(value);
+        var shape = value.shape;
+        var fits = shape.Length <= frameShape.Length;
+        for (var i = 1; fits && i <= shape.Length; i++)
+            fits = shape[^i] == frameShape[^i] || shape[^i] == 1;
+        if (!fits)
+            throw new ArgumentException(
+                $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
+                $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first.");
+        var expanded = Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
+        Record(new CostNode
+        {
+            Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
+        }, frameShape.Length);
+        return value;
+    }
+
+    public Tensor Param(string name, Func<Tensor> init)
+    {
+        var p = store.GetOrCreate(name, init);
+        if (paramsRead.Add(name))
+            nodes.Add(new ParamNode { Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = p });
+        return p;
+    }
+
+    public T Plate<T>(string name, long size, int? dim, Func<RunContext, T> body)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"Plate '{name}' must have a positive size (got {size}).");
+        if (active.Any(p => p.Name == name)) throw new ArgumentException($"Plate '{name}' is already open; plates cannot nest inside themselves.");
+        var d = dim ?? FreeDim();
+        if (d >= 0) throw new ArgumentOutOfRangeException(nameof(dim), $"Plate '{name}': dim must be negative (counted from the right), got {d}.");
+        if (active.Any(p => p.Dim == d))
+            throw new ArgumentException($"Plate '{name}' asks for dim {d}, already taken by plate '{active.First(p => p.Dim == d).Name}'.");
+        if (d == ReservedDim && name != PlateFrame.ParticlesName)
+            throw new ArgumentException($"Plate '{name}' would take dim {d}, which holds the particles; raise MaxPlateNesting in RunOptions.");
+        if (!platesByName.TryGetValue(name, out var frame))
+        {
+            if (plates.Count == 64) throw new InvalidOperationException("A run may open at most 64 distinct plates.");
+            frame = new PlateFrame(name, size, d, plates.Count);
+            platesByName[name] = frame;
+            plates.Add(frame);
+        }
+        else if (frame.Size != size || frame.Dim != d)
+            throw new ArgumentException($"Plate '{name}' was reopened as size {size} at dim {d}, but it is {frame.Size} at dim {frame.Dim}.");
+
+        var (savedActive, savedMask, savedShape) = (active, activeMask, frameShape);
+        active = active.Add(frame);
+        activeMask |= 1UL << frame.Id;
+        frameShape = FrameShape(active);
+        try { return body(this); }
+        finally { (active, activeMask, frameShape) = (savedActive, savedMask, savedShape); }
+    }
+
+    public void Product(int operands, Action<RunContext, int> runOperand)
+    {
+        var id = products++;
+        var (parentBlock, parentBranch) = (block, branch);
+        var branches = new TraceBlock[operands];
+        try
+        {
+            for (var i = 0; i < operands; i++)
+            {
+                branches[i] = block = new TraceBlock();
+                branch = new BranchPath(id, i, parentBranch);
+                runOperand(this, i);
+            }
+        }
+        finally { (block, branch) = (parentBlock, parentBranch); }
+        block.Items.Add(new BlockItem(-1, branches));
+    }
+
+    private void Claim(string name, string kind)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!names.Add(name))
+            throw new ArgumentException($"{kind} site '{name}' was recorded twice in one run; site names must be unique.");
+    }
+
+    private void Record(TraceNode node, int rank)
+    {
+        nodes.Add(node);
+        block.Items.Add(new BlockItem(node.Index, null));
+        if (rank > MaxBatchRank) MaxBatchRank = rank;
+    }
+
+    private Distribution ExpandToPlates(string name, Distribution dist)
+    {
+        if (active.IsEmpty) return dist;
+        var batch = dist.BatchShape;
+        foreach (var p in active)
+        {
+            var i = batch.Length + p.Dim;
+            if (i >= 0 && batch[i] != 1 && batch[i] != p.Size)
+                throw new ArgumentException(
+                    $"Site '{name}': batch shape [{Shapes.Format(batch)}] has size {batch[i]} at dim {p.Dim}, but plate '{p.Name}' there has size {p.Size}.");
+        }
+        var target = Shapes.Broadcast(batch, frameShape);
+        return Shapes.Equal(target, batch) ? dist : dist.Expand(target);
+    }
+
+    private void CheckSupport(string name, string kind, Distribution dist, Tensor value)
+    {
+        if (!validate) return;
+        if (!dist.Support.Contains(value))
+            throw new ArgumentException($"{kind} '{name}': the value lies outside the support of {dist.Name} ({dist.Support.Description}).");
+    }
+
+    private int FreeDim()
+    {
+        var d = -1;
+        while (active.Any(p => p.Dim == d)) d--;
+        return d;
+    }
+
+    private static long[] FrameShape(ImmutableArray<PlateFrame> frames)
+    {
+        var rank = frames.Max(p => -p.Dim);
+        var shape = Enumerable.Repeat(1L, rank).ToArray();
+        foreach (var p in frames) shape[rank + p.Dim] = p.Size;
+        return shape;
+    }
+}

@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace Scg.Interpretation;
+
+/// <summary>How an interpreter runs a model. All members are optional.</summary>
+public sealed record RunOptions
+{
+    /// <summary>
+    /// The random source. When null and <see cref="Seed"/> is set, a CPU generator seeded with it is made;
+    /// when both are null, TorchSharp's default generator is used.
+    /// </summary>
+    public Generator? Generator { get; init; }
+
+    /// <summary>A seed for a fresh CPU generator: the same seed gives the same trace, bit for bit, on CPU.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>The parameter store; a new empty store when null.</summary>
+    public ParamStore? Params { get; init; }
+
+    /// <summary>
+    /// The number K of vectorised particles; 0 runs the model once without a particle plate. With K ≥ 1 the
+    /// model runs once inside a plate named <c>particles</c> of size K at dimension −(<see cref="MaxPlateNesting"/> + 1).
+    /// </summary>
+    public int Particles { get; init; }
+
+    /// <summary>
+    /// The number of batch dimensions the model uses itself (plates and other batch dimensions). Needed to place
+    /// the particle dimension to their left; when null, a dry run of the model without gradients measures it.
+    /// </summary>
+    public int? MaxPlateNesting { get; init; }
+
+    /// <summary>Check distribution parameters and observed values at every site (default true).</summary>
+    public bool ValidateArguments { get; init; } = true;
+
+    /// <summary>The options used when none are given.</summary>
+    public static RunOptions Default { get; } = new();
+}
