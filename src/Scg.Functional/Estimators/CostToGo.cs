@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Scg.Tracing;
+using static TorchSharp.torch;
+
+namespace Scg.Estimators;
+
+/// <summary>
+/// The cost-to-go of sample sites: for site s, the sum of the costs downstream of s (costs recorded after s,
+/// outside other branches of an independent product), element by element inside shared plates, summed over
+/// the costs' other plates and broadcast over the site's. Observations count as costs of −log p. Computed
+/// for all sites in one reverse pass over the trace, linear in its size.
+/// </summary>
+public static class CostToGo
+{
+    /// <summary>
+    /// The detached cost-to-go of every sample site selected by <paramref name="include"/> (all when null), by
+    /// site name; each has the site's plate dimensions (other dimensions have size 1).
+    /// </summary>
+    /// <param name="trace">The trace.</param>
+    /// <param name="include">Which sites need a cost-to-go.</param>
+    public static IReadOnlyDictionary<string, Tensor> Compute(Trace trace, Func<SampleNode, bool>? include = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        Walk(trace, include ?? (_ => true), (site, q) => result[site.Name] = q);
+        return result;
+    }
+
+    /// <summary>Calls <paramref name="visit"/> with each included site and its detached cost-to-go, in reverse program order.</summary>
+    internal static void Walk(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit)
+    {
+        var walker = new Walker(trace, include, visit);
+        walker.Block(trace.Root, Accumulator.Empty);
+    }
+
+    /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
+    internal static Tensor? Contribution(TraceNode node) => node switch
+    {
+        CostNode c => c.Value.detach(),
+        ObserveNode o => PlateReduction.KeepPlates(o.LogProb.detach(), o.Plates).neg(),
+        _ => null,
+    };
+
+    private sealed class Walker(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit)
+    {
+        private readonly ImmutableArray<PlateFrame> plates = trace.Plates;
+
+        public Accumulator Block(TraceBlock block, Accumulator tail)
+        {
+            var own = Accumulator.Empty;
+            for (var i = block.Items.Count - 1; i >= 0; i--)
+            {
+                var item = block.Items[i];
+                if (item.Branches is { } branches)
+                {
+                    var outer = tail.Plus(own);
+                    foreach (var b in branches) own = own.Plus(Block(b, outer));
+                    continue;
+                }
+                var node = trace.Nodes[item.Node];
+                if (node is SampleNode site)
+                {
+                    if (include(site)) visit(site, Reduce(tail.Plus(own), site));
+                }
+                else if (Contribution(node) is { } c)
+                {
+                    own = own.Add(node.PlateMask, c);
+                }
+            }
+            return own;
+        }
+
+        private Tensor Reduce(Accumulator acc, SampleNode site)
+        {
+            Tensor? q = null;
+            foreach (var (mask, sum) in acc.Entries)
+            {
+                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates);
+                q = q is null ? part : q + part;
+            }
+            return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
+        }
+    }
+
+    /// <summary>Sums of costs grouped by plate set (few groups in practice: one per distinct plate nesting).</summary>
+    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, Tensor Sum)> Entries)
+    {
+        public static Accumulator Empty { get; } = new([]);
+
+        public Accumulator Add(ulong mask, Tensor value)
+        {
+            for (var i = 0; i < Entries.Length; i++)
+                if (Entries[i].Mask == mask)
+                    return new(Entries.SetItem(i, (mask, Entries[i].Sum + value)));
+            return new(Entries.Add((mask, value)));
+        }
+
+        public Accumulator Plus(Accumulator other)
+        {
+            if (other.Entries.IsEmpty) return this;
+            if (Entries.IsEmpty) return other;
+            var result = this;
+            foreach (var (mask, sum) in other.Entries) result = result.Add(mask, sum);
+            return result;
+        }
+    }
+}
