@@ -3,7 +3,9 @@ module Scg.Tests.Stats
 
 open System
 open TorchSharp
-open type TorchSharp.torch
+type Tensor = TorchSharp.torch.Tensor
+type Generator = TorchSharp.torch.Generator
+type ScalarType = TorchSharp.torch.ScalarType
 
 /// Per-coordinate mean and standard error of N estimate vectors.
 type Estimate = { Mean: float[]; StdErr: float[]; N: int }

@@ -16,7 +16,7 @@ public static class CostToGo
 {
     /// <summary>
     /// The detached cost-to-go of every sample site selected by <paramref name="include"/> (all when null), by
-    /// site name; each has the site's plate dimensions (other dimensions have size 1).
+    /// site name, expanded to the site's plate dimensions (other dimensions have size 1).
     /// </summary>
     /// <param name="trace">The trace.</param>
     /// <param name="include">Which sites need a cost-to-go.</param>
@@ -24,7 +24,11 @@ public static class CostToGo
     {
         ArgumentNullException.ThrowIfNull(trace);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        Walk(trace, include ?? (_ => true), (site, q) => result[site.Name] = q);
+        Walk(trace, include ?? (_ => true), (site, q) =>
+        {
+            var shape = PlateReduction.KeepPlates(site.LogProb.detach(), site.Plates).shape;
+            result[site.Name] = q.expand(Distributions.Shapes.Broadcast(q.shape, shape));
+        });
         return result;
     }
 
