@@ -36,7 +36,12 @@ let zBound = 5.0
 let maxAbsZ (e: Estimate) (exact: float[]) = zScores e exact |> Array.map abs |> Array.max
 
 /// Gradient of a scalar tensor with respect to the given leaves, as one flat array of doubles.
+/// (TorchSharp 0.107 terminates the process, uncatchably, when autograd.grad is asked for the gradient of a
+/// tensor that does not require one: that case is answered with zeros here without calling it.)
 let gradOf (scalar: Tensor) (leaves: Tensor list) =
+    if leaves.IsEmpty then [||]
+    elif not scalar.requires_grad then [| for p in leaves do yield! Array.zeroCreate<float> (int (p.numel())) |]
+    else
     let grads = torch.autograd.grad([| scalar |], (leaves |> Array.ofList), allow_unused = true)
     [| for (g, p) in Seq.zip grads leaves do
          let g = if isNull g then torch.zeros_like p else g

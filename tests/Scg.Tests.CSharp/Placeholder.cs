@@ -1,2 +1,0 @@
-namespace Scg.Tests.CSharp;
-internal static class Placeholder { }
