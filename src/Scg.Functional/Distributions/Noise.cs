@@ -4,14 +4,19 @@ using static TorchSharp.torch;
 namespace Scg.Distributions;
 
 /// <summary>
-/// Parameter-free noise drawn with an optional generator on the parameters' device and dtype. A CPU
-/// generator cannot drive another device: there the noise is drawn on the CPU and moved.
+/// Random draws made with an optional generator on the parameters' device and dtype. A CPU generator
+/// cannot drive another device: there the draw is made on the CPU and the result moved.
 /// </summary>
+/// <remarks>
+/// Measured on TorchSharp-cpu 0.107: <c>bernoulli</c>, <c>poisson</c>, <c>multinomial</c> and
+/// <c>_standard_gamma</c> accept a generator, honour it (same seed, same bits) and leave the default
+/// generator untouched. None of TorchSharp's <c>torch.distributions</c> samplers is used.
+/// </remarks>
 internal static class Noise
 {
     public static Tensor StandardNormal(long[] shape, ScalarType dtype, Device device, Generator? generator)
     {
-        if (generator is null || device.type == DeviceType.CPU)
+        if (OnDevice(device, generator))
             return randn(shape, dtype, device, generator: generator);
         using var cpu = randn(shape, dtype, CPU, generator: generator);
         return cpu.to(device);
@@ -19,9 +24,66 @@ internal static class Noise
 
     public static Tensor Uniform(long[] shape, ScalarType dtype, Device device, Generator? generator)
     {
-        if (generator is null || device.type == DeviceType.CPU)
+        if (OnDevice(device, generator))
             return rand(shape, dtype, device, generator: generator);
         using var cpu = rand(shape, dtype, CPU, generator: generator);
         return cpu.to(device);
     }
+
+    /// <summary>Uniform draws in the half-open interval (0, 1]: never zero, so their logarithm is finite.</summary>
+    public static Tensor UniformPositive(long[] shape, ScalarType dtype, Device device, Generator? generator)
+    {
+        using var u = Uniform(shape, dtype, device, generator);
+        return u.neg().add_(1.0);
+    }
+
+    /// <summary>Standard gamma draws Gamma(concentration, 1), element by element, with no gradient.</summary>
+    public static Tensor StandardGamma(Tensor concentration, Generator? generator)
+    {
+        using var _ = no_grad();
+        if (OnDevice(concentration.device, generator))
+            return _standard_gamma(concentration.contiguous(), generator);
+        using var cpuConc = concentration.to(CPU).contiguous();
+        using var cpu = _standard_gamma(cpuConc, generator);
+        return cpu.to(concentration.device);
+    }
+
+    /// <summary>Bernoulli draws (0 or 1 in the dtype of <paramref name="probs"/>), element by element.</summary>
+    public static Tensor Bernoulli(Tensor probs, Generator? generator)
+    {
+        using var _ = no_grad();
+        if (OnDevice(probs.device, generator))
+            return bernoulli(probs.contiguous(), generator);
+        using var cpuProbs = probs.to(CPU).contiguous();
+        using var cpu = bernoulli(cpuProbs, generator);
+        return cpu.to(probs.device);
+    }
+
+    /// <summary>Poisson draws (whole numbers in the dtype of <paramref name="rates"/>), element by element.</summary>
+    public static Tensor Poisson(Tensor rates, Generator? generator)
+    {
+        using var _ = no_grad();
+        if (OnDevice(rates.device, generator))
+            return poisson(rates.contiguous(), generator);
+        using var cpuRates = rates.to(CPU).contiguous();
+        using var cpu = poisson(cpuRates, generator);
+        return cpu.to(rates.device);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> category indices drawn with replacement from each row of the matrix
+    /// <paramref name="probs"/> (rows need not be normalised); the result is int64 of shape [rows, count].
+    /// </summary>
+    public static Tensor Multinomial(Tensor probs, long count, Generator? generator)
+    {
+        using var _ = no_grad();
+        if (OnDevice(probs.device, generator))
+            return multinomial(probs, count, true, generator);
+        using var cpuProbs = probs.to(CPU);
+        using var cpu = multinomial(cpuProbs, count, true, generator);
+        return cpu.to(probs.device);
+    }
+
+    private static bool OnDevice(Device device, Generator? generator) =>
+        generator is null || device.type == DeviceType.CPU;
 }
