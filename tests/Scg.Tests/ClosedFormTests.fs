@@ -62,3 +62,62 @@ let normalQuadratic =
             Expect.floatClose Accuracy.high grad.[1] (2.0 * (z - a) * eps) "d/dsigma"
         }
     ]
+
+/// Oracle helper: the exact gradient of a differentiable expression of the leaves.
+let exactGrad (value: Tensor) (ps: Tensor list) = Stats.gradOf value ps
+
+[<Tests>]
+let discrete =
+    testList "closed form: discrete sites" [
+        test "Bernoulli(sigmoid theta) with a cost depending on the coin and on theta" {
+            // E = p f(1) + (1 - p) f(0), f(b) = (b - 0.3)^2 * 2 + theta^2 * b
+            let theta = leaf 0.4
+            let f (b: Tensor) = (b - 0.3).square() * 2.0 + theta.square() * b
+            let m = model {
+                let! b = Model.Sample("b", Bernoulli.FromLogits(theta))
+                let! _ = Model.Cost("f", f b)
+                return b }
+            let p = theta.sigmoid()
+            let exact = exactGrad (p * f (f64 1.0) + (1.0 - p) * f (f64 0.0)) [ theta ]
+            // the closed form of scg-math.md as a cross-check of the oracle itself
+            let s = 1.0 / (1.0 + exp -0.4)
+            Expect.floatClose Accuracy.high exact.[0] (s * (1.0 - s) * (2.0 * 0.49 + 0.16 - 2.0 * 0.09) + s * 2.0 * 0.4) "oracle"
+            expectUnbiased "Bernoulli" (chunkGradients 21UL 60 400 [ theta ] m) exact
+        }
+
+        test "Categorical with softmax logits" {
+            let logits = leaves [| 0.3; -0.2; 0.8; 0.0 |]
+            let values = torch.tensor([| 1.0; -2.0; 0.5; 3.0 |], dtype = ScalarType.Float64)
+            let m = model {
+                let! y = Model.Sample("y", Categorical.FromLogits(logits))
+                let! _ = Model.Cost("f", values.[y] + logits.[y] * 0.5)
+                return y }
+            let probs = logits.softmax(0)
+            let exact = exactGrad ((probs * (values + logits * 0.5)).sum()) [ logits ]
+            expectUnbiased "Categorical" (chunkGradients 22UL 60 400 [ logits ] m) exact
+        }
+
+        test "lecture shape: y ~ Categorical(pi(x)), z ~ N(mu(x, y), sigma(x, y)), cost on both" {
+            // x is a fixed input; pi = softmax(W x), mu = a[y] + b x, sigma = exp(s[y]); cost (z - t[y])^2 + c[y] * z
+            let x = 0.7
+            let w = leaves [| 0.5; -1.0; 0.25 |]
+            let a = leaves [| 0.0; 1.0; -1.0 |]
+            let b = leaf 0.3
+            let s = leaves [| -0.5; 0.0; 0.2 |]
+            let target = torch.tensor([| 0.5; -0.5; 1.5 |], dtype = ScalarType.Float64)
+            let c = torch.tensor([| 1.0; -1.0; 0.5 |], dtype = ScalarType.Float64)
+            let ps = [ w; a; b; s ]
+            let m = model {
+                let! y = Model.Sample("y", Categorical.FromLogits(w * x))
+                let mu = a.[y] + b * x
+                let! z = Model.Sample("z", Normal(mu, s.[y].exp()))
+                let! _ = Model.Cost("cost", (z - target.[y]).square() + c.[y] * z)
+                return z }
+            // E[cost | y] = (mu_y - t_y)^2 + sigma_y^2 + c_y mu_y, enumerated over y
+            let pi = (w * x).softmax(0)
+            let mu = a + b * x
+            let sigma = s.exp()
+            let exact = exactGrad ((pi * ((mu - target).square() + sigma.square() + c * mu)).sum()) ps
+            expectUnbiased "lecture" (chunkGradients 23UL 80 500 ps m) exact
+        }
+    ]

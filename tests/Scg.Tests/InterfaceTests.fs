@@ -103,3 +103,15 @@ let tests =
             let g = build "g" go
             sameRun "associativity" (uint64 seed) (m.Bind(fun x -> f x).Bind(fun y -> g y)) (m.Bind(fun x -> (f x).Bind(fun y -> g y))) []
     ]
+
+[<Tests>]
+let readme =
+    test "the README's LINQ example estimates its gradient without bias" {
+        // E[c | y] = (3y - 1)^2 + 1: 5 for y = 1, 2 for y = 0, so dE/dtheta = sigma'(0.5) * 3.
+        // Twenty runs of 2,000 particles; the z-test uses their spread (|z| < 5: false alarm < 1e-4 with 19 d.o.f.).
+        let s = 1.0 / (1.0 + exp -0.5)
+        let exact = s * (1.0 - s) * 3.0
+        let grads = [| for seed in 1UL .. 20UL -> [| ReadmeExample.Gradient(seed, 2000) |] |]
+        let e = Stats.estimate grads
+        Expect.isLessThan (Stats.maxAbsZ e [| exact |]) Stats.zBound (sprintf "mean %s se %s exact %.4f" (Stats.fmt e.Mean) (Stats.fmt e.StdErr) exact)
+    }

@@ -1,0 +1,25 @@
+using Scg.Distributions;
+using Scg.Estimators;
+using Scg.Interpretation;
+using Scg.Linq;
+using static TorchSharp.torch;
+
+namespace Scg.Tests.CSharp;
+
+/// <summary>The README's LINQ example, kept compiling and checked by the F# tests.</summary>
+public static class ReadmeExample
+{
+    /// <summary>Runs the README example and returns θ's gradient.</summary>
+    public static double Gradient(ulong seed, int particles)
+    {
+        var theta = tensor(0.5, requires_grad: true);
+        var model =
+            from y in Model.Sample("y", Bernoulli.FromLogits(theta))            // discrete: score function
+            from z in Model.Sample("z", new Normal(y * 3.0, tensor(1.0)))       // continuous: pathwise
+            from c in Model.Cost("c", (z - 1.0).square())                       // credited to y and z
+            select z;
+        var run = Interpreter.Sample(model, new RunOptions { Seed = seed, Particles = particles });
+        Surrogate.Build(run.Trace).Surrogate.backward();                        // theta.grad: unbiased ∇θ E[c]
+        return theta.grad!.item<double>();
+    }
+}
