@@ -142,6 +142,20 @@ let private stageOutput (source: string) (target: string) (pristine: string) =
             elif name.Contains ".so" then File.CreateSymbolicLink(destination, file) |> ignore
             else File.Copy(file, destination)
 
+/// A scratch folder next to the test output folder (so it is on a file system that allows mapping libraries
+/// executable, unlike a noexec /tmp), or in the temporary folder when the output's parent is not writable.
+let private stagingRoot () =
+    let name = "scg-native-e2e-" + Guid.NewGuid().ToString("N")
+    let output = Path.TrimEndingDirectorySeparator(Path.GetFullPath AppContext.BaseDirectory)
+    let besideOutput = Path.Combine(Path.GetDirectoryName output, name)
+    try
+        Directory.CreateDirectory besideOutput |> ignore
+        besideOutput
+    with :? IOException | :? UnauthorizedAccessException ->
+        let temporary = Path.Combine(Path.GetTempPath(), name)
+        Directory.CreateDirectory temporary |> ignore
+        temporary
+
 let private runChild (directory: string) (cache: string) =
     let info = ProcessStartInfo(dotnetMuxer ())
     info.ArgumentList.Add(Path.Combine(directory, Path.GetFileName(Assembly.GetExecutingAssembly().Location)))
@@ -291,7 +305,7 @@ let runtimePath =
         testCase "fresh process with the unpatched shim: EnsureLoadable, then autograd through a reparameterised Normal" <| fun () ->
             if not isLinux then skiptest "Linux only"
             let pristine = pristineShimPath.Force()
-            let root = Path.Combine(Path.GetTempPath(), "scg-native-e2e-" + Guid.NewGuid().ToString("N"))
+            let root = stagingRoot ()
             try
                 let staged = Path.Combine(root, "app")
                 let cache = Path.Combine(root, "cache")
@@ -313,7 +327,7 @@ let runtimePath =
             testCase childTestName <| fun () ->
                 let status = TorchSharpNative.EnsureLoadable()
                 Expect.equal (Some status) childStatus "idempotent: the same result as the first call"
-                let open' = TorchSharp.torch.NewDisposeScope()
+                let scope = TorchSharp.torch.NewDisposeScope()
                 try
                     TorchSharp.torch.manual_seed 20240229L |> ignore
                     let mu = TorchSharp.torch.tensor([| 0.3; -1.2; 2.0 |], requires_grad = true)
@@ -326,8 +340,10 @@ let runtimePath =
                     let expected = (z.detach() * 2.0).data<float>().ToArray()
                     for i in 0 .. 2 do
                         Expect.floatClose Accuracy.high grad.[i] expected.[i] (sprintf "d(z^2)/dmu = 2z at %d" i)
+                    if status = TorchSharpNativeStatus.PatchedCopyLoaded then
+                        Expect.equal (loadedShims ()) [| TorchSharpNative.PatchedShimPath |] "TorchSharp runs on the patched copy only"
                     let shims = loadedShims () |> String.concat ","
                     printfn "%s status=%A patched=%s loaded=%s grad=%A" okMarker status (TorchSharpNative.PatchedShimPath |> Option.ofObj |> Option.defaultValue "-") shims grad
                 finally
-                    open'.Dispose()
+                    scope.Dispose()
     ]
