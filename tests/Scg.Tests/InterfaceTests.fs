@@ -48,18 +48,22 @@ type Op =
     | InPlate of size: byte * Op list
     | Independent of Op list * Op list
 
-let rec build (prefix: string) (ops: Op list) (x: Tensor) : Model<Tensor> =
+/// Interprets a program; theta (a scalar tensor) enters every site's parameters and every cost.
+let rec buildWith (theta: Tensor) (prefix: string) (ops: Op list) (x: Tensor) : Model<Tensor> =
     let step i (op: Op) (x: Tensor) : Model<Tensor> =
         let name = sprintf "%s.%d" prefix i
         match op with
-        | Gauss sf -> Model.Sample(name, Normal(x * 0.5, scalar 1.0), (if sf then SiteEstimator.ScoreFunction else SiteEstimator.Auto))
-        | Coin -> Model.Sample(name, Bernoulli.FromLogits(x * 0.3))
-        | Loss -> Model.Cost(name, (x - 0.5).square().sum())
+        | Gauss sf ->
+            Model.Sample(name, Normal(x * 0.5 + theta, theta.exp()), (if sf then SiteEstimator.ScoreFunction else SiteEstimator.Auto))
+        | Coin -> Model.Sample(name, Bernoulli.FromLogits(x * 0.3 - theta))
+        | Loss -> Model.Cost(name, (x - 0.5 * theta).square().sum())
         | InPlate (n, body) ->
-            Model.Plate(name, int64 (n % 4uy) + 1L, build name body x).Map(fun v -> v.mean())
+            Model.Plate(name, int64 (n % 4uy) + 1L, buildWith theta name body x).Map(fun v -> v.mean())
         | Independent (l, r) ->
-            Model.Zip(build (name + "l") l x, build (name + "r") r x).Map(fun struct (a, b) -> a.sum() + b.sum())
+            Model.Zip(buildWith theta (name + "l") l x, buildWith theta (name + "r") r x).Map(fun struct (a, b) -> a.sum() + b.sum())
     ops |> List.indexed |> List.fold (fun (acc: Model<Tensor>) (i, op) -> acc.Bind(fun v -> step i op v)) (Model.Return x)
+
+let build = buildWith (scalar 0.0)
 
 let config = { FsCheckConfig.defaultConfig with maxTest = 60; replay = Some (12345UL, 67891UL, None); endSize = 8 }
 
@@ -115,3 +119,20 @@ let readme =
         let e = Stats.estimate grads
         Expect.isLessThan (Stats.maxAbsZ e [| exact |]) Stats.zBound (sprintf "mean %s se %s exact %.4f" (Stats.fmt e.Mean) (Stats.fmt e.StdErr) exact)
     }
+
+[<Tests>]
+let surrogatePaths =
+    testPropertyWithConfig config "the vectorised surrogate equals the per-site walk (value and gradient)" <| fun (ops: Op list) (seed: uint16) ->
+        let theta = torch.tensor(0.3, dtype = torch.ScalarType.Float64, requires_grad = true)
+        // no products at top level: the vectorised path applies (with products both take the walk)
+        let ops = ops |> List.filter (function Independent _ -> false | _ -> true)
+        let m = buildWith theta "m" (Coin :: Loss :: ops @ [ Loss ]) (scalar 0.1)
+        let run = Interpreter.Sample(m, RunOptions(Seed = uint64 seed, Particles = 3, MaxPlateNesting = 2))
+        let fast = Surrogate.Build(run.Trace)
+        let slow = Surrogate.Build(run.Trace, SurrogateOptions(Vectorize = false))
+        let close (a: float) (b: float) = abs (a - b) <= 1e-9 * (1.0 + abs a + abs b)
+        let fv, sv = fast.Surrogate.item<float>(), slow.Surrogate.item<float>()
+        Expect.isTrue (close fv sv) (sprintf "surrogate values %g vs %g" fv sv)
+        Expect.isTrue (close (fast.Cost.item<float>()) (slow.Cost.item<float>())) "costs"
+        let gf, gs = Stats.gradOf fast.Surrogate [ theta ], Stats.gradOf slow.Surrogate [ theta ]
+        Expect.isTrue (Array.forall2 close gf gs) (sprintf "gradients %A vs %A" gf gs)

@@ -19,8 +19,29 @@ public static class Surrogate
     public static SurrogateObjective Build(Trace trace, SurrogateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        var baseline = (options ?? SurrogateOptions.Default).Baseline;
+        options ??= SurrogateOptions.Default;
+        var (cost, score) = options.Vectorize && options.Baseline is null && !trace.HasProducts
+            ? VectorizedSurrogate.Build(trace)
+            : PerSite(trace, options.Baseline);
 
+        cost ??= Zero(trace);
+        var surrogate = score is null ? cost : cost + score;
+        var k = trace.ParticleCount;
+        if (k > 1)
+        {
+            surrogate = surrogate / k;
+            cost = cost / k;
+        }
+        return new SurrogateObjective(surrogate, cost.detach());
+    }
+
+    /// <summary>Builds the surrogate of a run's trace; see <see cref="Build"/>.</summary>
+    /// <param name="trace">A trace recorded by an interpreter.</param>
+    /// <param name="options">Baseline and other options; defaults when null.</param>
+    public static SurrogateObjective ToSurrogate(this Trace trace, SurrogateOptions? options = null) => Build(trace, options);
+
+    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, Baseline? baseline)
+    {
         Tensor? cost = null;
         foreach (var node in trace.Nodes)
         {
@@ -41,22 +62,8 @@ public static class Surrogate
             var term = lp.mul(signal).sum();
             score = score is null ? term : score + term;
         });
-
-        cost ??= Zero(trace);
-        var surrogate = score is null ? cost : cost + score;
-        var k = trace.ParticleCount;
-        if (k > 1)
-        {
-            surrogate = surrogate / k;
-            cost = cost / k;
-        }
-        return new SurrogateObjective(surrogate, cost.detach());
+        return (cost, score);
     }
-
-    /// <summary>Builds the surrogate of a run's trace; see <see cref="Build"/>.</summary>
-    /// <param name="trace">A trace recorded by an interpreter.</param>
-    /// <param name="options">Baseline and other options; defaults when null.</param>
-    public static SurrogateObjective ToSurrogate(this Trace trace, SurrogateOptions? options = null) => Build(trace, options);
 
     private static Tensor Zero(Trace trace)
     {

@@ -6,6 +6,13 @@ public sealed record SurrogateOptions
     /// <summary>The baseline subtracted from each score-function site's cost-to-go; none when null.</summary>
     public Baseline? Baseline { get; init; }
 
+    /// <summary>
+    /// Build the score-function terms with a fixed number of stacked tensor operations instead of a few
+    /// operations per site, where the trace allows it (no independent products, no baseline). Default true;
+    /// false gives the same value up to the order of floating-point additions.
+    /// </summary>
+    public bool Vectorize { get; init; } = true;
+
     /// <summary>The options used when none are given.</summary>
     public static SurrogateOptions Default { get; } = new();
 }

@@ -32,6 +32,9 @@ public sealed class Trace
 
     internal TraceBlock Root { get; }
 
+    /// <summary>True when the run contained an independent product (<c>Model.Zip</c>).</summary>
+    internal bool HasProducts => Root.Items.Exists(i => i.IsProduct);
+
     /// <summary>The sample sites in program order.</summary>
     public IEnumerable<SampleNode> Samples => Nodes.OfType<SampleNode>();
 
