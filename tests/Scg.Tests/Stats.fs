@@ -42,7 +42,7 @@ let gradOf (scalar: Tensor) (leaves: Tensor list) =
     if leaves.IsEmpty then [||]
     elif not scalar.requires_grad then [| for p in leaves do yield! Array.zeroCreate<float> (int (p.numel())) |]
     else
-    let grads = torch.autograd.grad([| scalar |], (leaves |> Array.ofList), allow_unused = true)
+    let grads = torch.autograd.grad([| scalar |], (leaves |> Array.ofList), retain_graph = true, allow_unused = true)
     [| for (g, p) in Seq.zip grads leaves do
          let g = if isNull g then torch.zeros_like p else g
          yield! g.to_type(ScalarType.Float64).data<float>().ToArray() |]
