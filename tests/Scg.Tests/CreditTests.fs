@@ -143,4 +143,26 @@ let tests =
             let g = Stats.gradOf s.Surrogate [ mu ]
             Expect.floatClose Accuracy.veryHigh g.[0] (3.0 + (y - 0.2) * 2.0 * y) "d/dmu: direct cost + score term"
         }
+    
+        test "the worked example of core-semantics.md: y's credit is l_y + l_z + l_x per data point" {
+            // data plate of size B; y ~ Categorical (score function), then l_y, then z ~ Normal (pathwise), l_z, l_x
+            let B = 4L
+            let x = vec [| 0.1; -0.3; 0.7; 1.2 |]
+            let m =
+                Model.Plate("data", B, model {
+                    let! y = Model.Sample("y", Categorical.FromLogits(torch.zeros(B, 3L, dtype = torch.ScalarType.Float64)))
+                    let! ly = Model.Cost("l_y", y.to_type(torch.ScalarType.Float64) * 0.5)
+                    let! z = Model.Sample("z", Normal(x, t 1.0))
+                    let! lz = Model.Cost("l_z", z.square())
+                    let! lx = Model.Cost("l_x", (x - z).abs())
+                    return ly + lz + lx })
+            let run = Interpreter.Sample(m, RunOptions(Seed = 8UL))
+            let tr = run.Trace
+            Expect.isTrue (tr.["y"] :?> SampleNode).IsScoreFunction "y is scored"
+            Expect.isFalse (tr.["z"] :?> SampleNode).IsScoreFunction "z is pathwise"
+            Expect.sequenceEqual (q tr "y") (values run.Value) "Q_y[b] = (l_y + l_z + l_x)[b]"
+            let scored = CostToGo.Compute(tr, fun s -> s.IsScoreFunction)
+            Expect.isFalse (scored.ContainsKey "z") "only requested sites"
+        }
     ]
+
