@@ -21,6 +21,8 @@ internal sealed class RunContext
     private readonly List<TraceNode> nodes = [];
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly HashSet<string> paramsRead = new(StringComparer.Ordinal);
+    private readonly HashSet<string> sampledNames = new(StringComparer.Ordinal);
+    private int replayedSites;
     private readonly Dictionary<string, PlateFrame> platesByName = new(StringComparer.Ordinal);
     private readonly List<PlateFrame> plates = [];
     private ImmutableArray<PlateFrame> active = [];
@@ -50,12 +52,11 @@ internal sealed class RunContext
 
     public Trace Freeze()
     {
-        if (replay is not null)
+        if (replay is not null && replayedSites != replay.Count)
         {
-            var extra = replay.Keys.Where(k => !names.Contains(k) || nodes.Find(n => n.Name == k) is not SampleNode).ToList();
-            if (extra.Count > 0)
-                throw new ArgumentException(
-                    $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra.Select(e => $"'{e}'"))}.");
+            var extra = replay.Keys.Where(k => !sampledNames.Contains(k)).Select(e => $"'{e}'");
+            throw new ArgumentException(
+                $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra)}.");
         }
         return new Trace([.. nodes], [.. plates], root);
     }
@@ -82,6 +83,7 @@ internal sealed class RunContext
                 throw new ArgumentException($"Replay has no value for sample site '{name}'.");
             value = given;
             replayed = true;
+            replayedSites++;
             CheckSupport(name, "Replayed sample site", dist, value);
         }
         else
@@ -89,6 +91,7 @@ internal sealed class RunContext
             value = resolved == SiteEstimator.Pathwise ? dist.RSample(generator) : dist.Sample(generator);
         }
         var lp = dist.LogProb(value);
+        if (replay is not null) sampledNames.Add(name);
         Record(new SampleNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
