@@ -8,53 +8,21 @@ namespace Scg.Distributions;
 /// by the inverse distribution function: a draw is <c>loc − scale · sign(v) · log(1 − |v|)</c> with v uniform
 /// on the open interval (−1, 1).
 /// </summary>
-public sealed class Laplace : Distribution
+public sealed class Laplace : LocationScale
 {
     /// <summary>Creates Laplace(loc, scale); the two tensors are broadcast together to give the batch shape.</summary>
     /// <param name="loc">The location (mean and median).</param>
     /// <param name="scale">The scale b (the variance is 2b²); must be positive.</param>
     public Laplace(Tensor loc, Tensor scale)
+        : base(loc, scale)
     {
-        Check.RequireFloating(loc, nameof(loc));
-        Check.RequireFloating(scale, nameof(scale));
-        var shape = Shapes.Broadcast(loc.shape, scale.shape);
-        Loc = loc.expand(shape);
-        Scale = scale.expand(shape);
     }
-
-    /// <summary>The location, broadcast to the batch shape.</summary>
-    public Tensor Loc { get; }
-
-    /// <summary>The scale b, broadcast to the batch shape.</summary>
-    public Tensor Scale { get; }
 
     /// <inheritdoc />
     public override string Name => "Laplace";
 
     /// <inheritdoc />
-    public override long[] BatchShape => Loc.shape;
-
-    /// <inheritdoc />
-    public override long[] EventShape => [];
-
-    /// <inheritdoc />
-    public override bool IsReparameterized => true;
-
-    /// <inheritdoc />
     public override Constraint Support => Constraints.Real;
-
-    /// <inheritdoc />
-    public override Device Device => Loc.device;
-
-    /// <inheritdoc />
-    public override ScalarType DType => Loc.dtype;
-
-    /// <inheritdoc />
-    public override Tensor Sample(Generator? generator, params long[] sampleShape)
-    {
-        using var _ = no_grad();
-        return RSample(generator, sampleShape);
-    }
 
     /// <inheritdoc />
     public override Tensor RSample(Generator? generator, params long[] sampleShape)
@@ -80,8 +48,4 @@ public sealed class Laplace : Distribution
 
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape) => new Laplace(Loc.expand(batchShape), Scale.expand(batchShape));
-
-    /// <inheritdoc />
-    public override string? ParameterError() =>
-        Check.Finite("loc", Loc) ?? Check.Positive("scale", Scale);
 }

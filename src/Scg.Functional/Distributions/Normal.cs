@@ -7,7 +7,7 @@ namespace Scg.Distributions;
 /// The normal distribution N(loc, scale²), element by element. Reparameterised: a draw is
 /// <c>loc + scale · ε</c> with ε standard normal.
 /// </summary>
-public sealed class Normal : Distribution
+public sealed class Normal : LocationScale
 {
     private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
 
@@ -15,47 +15,15 @@ public sealed class Normal : Distribution
     /// <param name="loc">The mean.</param>
     /// <param name="scale">The standard deviation; must be positive.</param>
     public Normal(Tensor loc, Tensor scale)
+        : base(loc, scale)
     {
-        ArgumentNullException.ThrowIfNull(loc);
-        ArgumentNullException.ThrowIfNull(scale);
-        var shape = Shapes.Broadcast(loc.shape, scale.shape);
-        Loc = loc.expand(shape);
-        Scale = scale.expand(shape);
     }
-
-    /// <summary>The mean, broadcast to the batch shape.</summary>
-    public Tensor Loc { get; }
-
-    /// <summary>The standard deviation, broadcast to the batch shape.</summary>
-    public Tensor Scale { get; }
 
     /// <inheritdoc />
     public override string Name => "Normal";
 
     /// <inheritdoc />
-    public override long[] BatchShape => Loc.shape;
-
-    /// <inheritdoc />
-    public override long[] EventShape => [];
-
-    /// <inheritdoc />
-    public override bool IsReparameterized => true;
-
-    /// <inheritdoc />
     public override Constraint Support => Constraints.Real;
-
-    /// <inheritdoc />
-    public override Device Device => Loc.device;
-
-    /// <inheritdoc />
-    public override ScalarType DType => Loc.dtype;
-
-    /// <inheritdoc />
-    public override Tensor Sample(Generator? generator, params long[] sampleShape)
-    {
-        using var _ = no_grad();
-        return RSample(generator, sampleShape);
-    }
 
     /// <inheritdoc />
     public override Tensor RSample(Generator? generator, params long[] sampleShape)
@@ -74,8 +42,4 @@ public sealed class Normal : Distribution
 
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape) => new Normal(Loc.expand(batchShape), Scale.expand(batchShape));
-
-    /// <inheritdoc />
-    public override string? ParameterError() =>
-        Check.Finite("loc", Loc) ?? Check.Positive("scale", Scale);
 }

@@ -1,0 +1,58 @@
+using static TorchSharp.torch;
+
+namespace Scg.Distributions;
+
+/// <summary>
+/// The shared shape of the reparameterised location–scale families (Normal, LogNormal, Laplace): a location
+/// and a positive scale broadcast together into the batch shape, scalar events, and draws that are a
+/// differentiable transform of parameter-free noise.
+/// </summary>
+public abstract class LocationScale : Distribution
+{
+    /// <summary>Broadcasts <paramref name="loc"/> and <paramref name="scale"/> together.</summary>
+    /// <param name="loc">The location.</param>
+    /// <param name="scale">The scale; must be positive.</param>
+    protected LocationScale(Tensor loc, Tensor scale)
+    {
+        Check.RequireFloating(loc, nameof(loc));
+        Check.RequireFloating(scale, nameof(scale));
+        var shape = Shapes.Broadcast(loc.shape, scale.shape);
+        Loc = loc.expand(shape);
+        Scale = scale.expand(shape);
+    }
+
+    /// <summary>The location, broadcast to the batch shape.</summary>
+    public Tensor Loc { get; }
+
+    /// <summary>The scale, broadcast to the batch shape.</summary>
+    public Tensor Scale { get; }
+
+    /// <inheritdoc />
+    public sealed override long[] BatchShape => Loc.shape;
+
+    /// <inheritdoc />
+    public sealed override long[] EventShape => [];
+
+    /// <inheritdoc />
+    public sealed override bool IsReparameterized => true;
+
+    /// <inheritdoc />
+    public sealed override Device Device => Loc.device;
+
+    /// <inheritdoc />
+    public sealed override ScalarType DType => Loc.dtype;
+
+    /// <inheritdoc />
+    public sealed override Tensor Sample(Generator? generator, params long[] sampleShape)
+    {
+        using var _ = no_grad();
+        return RSample(generator, sampleShape);
+    }
+
+    /// <inheritdoc />
+    public abstract override Tensor RSample(Generator? generator, params long[] sampleShape);
+
+    /// <inheritdoc />
+    public override string? ParameterError() =>
+        Check.Finite("loc", Loc) ?? Check.Positive("scale", Scale);
+}
