@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Scg.Distributions;
@@ -9,6 +10,7 @@ namespace Scg.Distributions;
 /// </summary>
 public sealed class Bernoulli : Distribution
 {
+    private static readonly Scalar Two = 2.0, One = 1.0;
     private readonly Tensor? _probs;
 
     private Bernoulli(Tensor logits, Tensor? probs)
@@ -66,19 +68,22 @@ public sealed class Bernoulli : Distribution
     public override Tensor Sample(Generator? generator, params long[] sampleShape)
     {
         using var _ = no_grad();
-        using var probs = Probs.detach();
+        using var probs = _probs is null ? Logits.sigmoid() : _probs.detach();
+        if (sampleShape.Length == 0) return Noise.Bernoulli(probs, generator);
         using var full = probs.expand(Shapes.Concat(sampleShape, BatchShape));
         return Noise.Bernoulli(full, generator);
     }
 
     /// <inheritdoc />
-    /// <remarks>log p(x) = log σ((2x − 1) · logit), stable for large logits of either sign.</remarks>
     public override Tensor LogProb(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        using var sign = value * 2.0 - 1.0;
-        using var signed = sign * Logits;
-        return nn.functional.logsigmoid(signed);
+        // log p(x) = logsigmoid((2x − 1) · logit); the sign depends on the value only, which carries no gradient.
+        Tensor sign;
+        using (no_grad()) sign = value.mul(Two).sub_(One);
+        using (sign)
+        using (var signed = sign * Logits)
+            return nn.functional.logsigmoid(signed);
     }
 
     /// <inheritdoc />
