@@ -1,0 +1,13 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Running;
+using Scg.Benchmarks;
+
+// Runs the benchmarks: `dotnet run -c Release --project benchmarks/Scg.Benchmarks -- --filter '*'` runs them all
+// (see docs/benchmarks.md); `-- --dry` runs every benchmark body twice at its smallest size and checks the results
+// (what CI does, so that the benchmarks cannot rot).
+if (args.Contains("--dry"))
+    return DryRun.Run(typeof(VaeStep).Assembly, Console.Out);
+
+BenchmarkSwitcher.FromAssembly(typeof(VaeStep).Assembly).Run(args, BenchConfig.Create());
+return 0;

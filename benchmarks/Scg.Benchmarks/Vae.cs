@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Scg.Distributions;
+using Scg.Estimators;
+using Scg.Interpretation;
+using Scg.Linq;
+using TorchSharp;
+using Parameter = TorchSharp.Modules.Parameter;
+using Sequential = TorchSharp.Modules.Sequential;
+using static TorchSharp.torch;
+
+namespace Scg.Benchmarks;
+
+/// <summary>
+/// The structured VAE of the lecture on MNIST-shaped data: per data point y ~ q(y | x) over 10 classes (score
+/// function, EMA baseline), z ~ q(z | x, y) of dimension 20 (pathwise), a Bernoulli decoder over 784 pixels,
+/// and the costs l_y = log q(y|x) − log p(y), l_z = log q(z|x,y) − log p(z), l_x = −log p(x | y, z).
+/// </summary>
+internal sealed class VaeNets
+{
+    public const int Pixels = 784, Classes = 10, Latent = 20, Hidden = 256;
+
+    public Sequential EncoderY { get; }
+    public Sequential EncoderZ { get; }
+    public Sequential Decoder { get; }
+
+    /// <summary>Builds the three networks; the same seed gives the same weights.</summary>
+    public VaeNets(long seed)
+    {
+        torch.manual_seed(seed);
+        EncoderY = nn.Sequential(nn.Linear(Pixels, Hidden), nn.ReLU(), nn.Linear(Hidden, Classes));
+        EncoderZ = nn.Sequential(nn.Linear(Pixels + Classes, Hidden), nn.ReLU(), nn.Linear(Hidden, 2 * Latent));
+        Decoder = nn.Sequential(nn.Linear(Latent + Classes, Hidden), nn.ReLU(), nn.Linear(Hidden, Pixels));
+    }
+
+    public IEnumerable<Parameter> Parameters() =>
+        EncoderY.parameters().Concat(EncoderZ.parameters()).Concat(Decoder.parameters());
+
+    /// <summary>A binarised MNIST-shaped batch (about 20 % ones), the same for every seed value.</summary>
+    public static Tensor Data(int batch, ulong seed)
+    {
+        using var g = new Generator(seed, CPU);
+        using var p = full(batch, Pixels, 0.2f);
+        return bernoulli(p, g);
+    }
+}
+
+/// <summary>One gradient step of the VAE, either side of the comparison.</summary>
+internal interface IVaeStep
+{
+    /// <summary>Forward pass and surrogate (no backward); returns the surrogate and the summed cost (detached).</summary>
+    (Tensor Surrogate, Tensor Cost) Objective();
+
+    /// <summary>A full step: objective, backward, Adam, baseline update; returns the cost per data point.</summary>
+    float Step();
+
+    IEnumerable<Parameter> Parameters();
+}
+
+/// <summary>What a careful TorchSharp programmer writes by hand: the limit Scg is measured against.</summary>
+internal sealed class HandVae : IVaeStep
+{
+    private static readonly Scalar Half = 0.5, Decay = 0.9;
+    private readonly VaeNets nets;
+    private readonly Tensor x, sign;
+    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes), baselineRate;
+    private readonly Generator generator;
+    private readonly optim.Optimizer adam;
+    private readonly Tensor baseline = zeros([]);
+    private readonly long[] noiseShape;
+
+    public HandVae(VaeNets nets, Tensor x, Generator generator)
+    {
+        this.nets = nets;
+        this.x = x;
+        this.generator = generator;
+        sign = x * 2.0 - 1.0;   // computed once: the data are fixed
+        noiseShape = [x.shape[0], VaeNets.Latent];
+        baselineRate = 0.1 / x.shape[0];
+        adam = optim.Adam(nets.Parameters(), lr: 1e-3);
+    }
+
+    public IEnumerable<Parameter> Parameters() => nets.Parameters();
+
+    public (Tensor Surrogate, Tensor Cost) Objective()
+    {
+        var logq = nets.EncoderY.call(x).log_softmax(-1);                  // [B, 10]
+        Tensor y, eps;
+        using (no_grad())
+        {
+            using var probs = logq.detach().exp();
+            y = multinomial(probs, 1, true, generator);                     // [B, 1]
+        }
+        var logqY = logq.gather(-1, y).squeeze(-1);                        // [B]
+        var ly = logqY - logPriorY;
+        var yHot = nn.functional.one_hot(y.squeeze(-1), VaeNets.Classes).to_type(ScalarType.Float32);
+        var stats = nets.EncoderZ.call(cat([x, yHot], -1));                // [B, 40]
+        var loc = stats.narrow(-1, 0, VaeNets.Latent);
+        var logScale = stats.narrow(-1, VaeNets.Latent, VaeNets.Latent);
+        eps = randn(noiseShape, generator: generator);
+        var z = loc + logScale.exp() * eps;
+        // log q(z) − log p(z) with (z − loc) / scale = ε; the 2π constants cancel.
+        var lz = (z.square() - eps.square()).mul(Half).sub(logScale).sum(-1);
+        var lx = nn.functional.logsigmoid(sign * nets.Decoder.call(cat([z, yHot], -1))).sum(-1).neg();
+        var cost = ly + lz + lx;                                           // [B]
+        var signal = cost.detach() - baseline;
+        var surrogate = cost.sum() + (logqY * signal).sum();
+        return (surrogate, cost.detach().sum());
+    }
+
+    public float Step()
+    {
+        using var scope = NewDisposeScope();
+        var (surrogate, cost) = Objective();
+        adam.zero_grad();
+        surrogate.backward();
+        adam.step();
+        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
+        return cost.item<float>() / x.shape[0];
+    }
+}
+
+/// <summary>The same model and estimator through Scg (LINQ model, Interpreter.Sample, Surrogate.Build).</summary>
+internal sealed class ScgVae : IVaeStep
+{
+    private static readonly Scalar Decay = 0.9;
+    private readonly VaeNets nets;
+    private readonly Tensor x, priorLoc, priorScale;
+    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes), baselineRate;
+    private readonly optim.Optimizer adam;
+    private readonly Tensor baseline = zeros([]);
+    private readonly RunOptions options;
+    private readonly SurrogateOptions surrogateOptions;
+
+    public ScgVae(VaeNets nets, Tensor x, Generator generator, bool validate)
+    {
+        this.nets = nets;
+        this.x = x;
+        priorLoc = zeros(x.shape[0], VaeNets.Latent);
+        priorScale = ones(x.shape[0], VaeNets.Latent);
+        baselineRate = 0.1 / x.shape[0];
+        adam = optim.Adam(nets.Parameters(), lr: 1e-3);
+        options = new RunOptions { Generator = generator, Params = new ParamStore(), ValidateArguments = validate };
+        surrogateOptions = new SurrogateOptions { Baseline = (_, _) => baseline };
+    }
+
+    public IEnumerable<Parameter> Parameters() => nets.Parameters();
+
+    private Model<Tensor> Model()
+    {
+        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
+        return Scg.Model.Plate("data", x.shape[0],
+            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
+            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
+            from dec in Scg.Model.Module("decoder", nets.Decoder)
+            let qy = Categorical.FromLogits(encY.call(x))
+            from y in Scg.Model.Sample("y", qy)
+            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - logPriorY)
+            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
+            let stats = encZ.call(cat([x, yHot], -1))
+            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
+            from z in Scg.Model.Sample("z", qz)
+            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
+            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
+            select lx);
+    }
+
+    public (Tensor Surrogate, Tensor Cost) Objective()
+    {
+        var run = Interpreter.Sample(Model(), options);
+        var objective = Surrogate.Build(run.Trace, surrogateOptions);
+        return (objective.Surrogate, objective.Cost);
+    }
+
+    public float Step()
+    {
+        using var scope = NewDisposeScope();
+        var (surrogate, cost) = Objective();
+        adam.zero_grad();
+        surrogate.backward();
+        adam.step();
+        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
+        return cost.item<float>() / x.shape[0];
+    }
+}
