@@ -26,8 +26,7 @@ public static class CostToGo
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Walk(trace, include ?? (_ => true), (site, q) =>
         {
-            var shape = PlateReduction.KeepPlates(site.LogProb.detach(), site.Plates).shape;
-            result[site.Name] = q.expand(Distributions.Shapes.Broadcast(q.shape, shape));
+            result[site.Name] = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
         });
         return result;
     }
@@ -42,8 +41,8 @@ public static class CostToGo
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
     internal static Tensor? Contribution(TraceNode node) => node switch
     {
-        CostNode c => c.Value.detach(),
-        ObserveNode o => PlateReduction.KeepPlates(o.LogProb.detach(), o.Plates).neg(),
+        CostNode c => c.Reduced!.detach(),
+        ObserveNode o => o.Reduced!.detach().neg(),
         _ => null,
     };
 
@@ -70,7 +69,7 @@ public static class CostToGo
                 }
                 else if (Contribution(node) is { } c)
                 {
-                    own = own.Add(node.PlateMask, c);
+                    own = own.Add(node.PlateMask, node.ReducedShape.Length, c);
                 }
             }
             return own;
@@ -79,26 +78,26 @@ public static class CostToGo
         private Tensor Reduce(Accumulator acc, SampleNode site)
         {
             Tensor? q = null;
-            foreach (var (mask, sum) in acc.Entries)
+            foreach (var (mask, rank, sum) in acc.Entries)
             {
-                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates);
+                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates, rank);
                 q = q is null ? part : q + part;
             }
-            return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
+            return q ?? zeros([], site.ReducedType, site.LogProb.device);
         }
     }
 
     /// <summary>Sums of costs grouped by plate set (few groups in practice: one per distinct plate nesting).</summary>
-    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, Tensor Sum)> Entries)
+    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, int Rank, Tensor Sum)> Entries)
     {
         public static Accumulator Empty { get; } = new([]);
 
-        public Accumulator Add(ulong mask, Tensor value)
+        public Accumulator Add(ulong mask, int rank, Tensor value)
         {
             for (var i = 0; i < Entries.Length; i++)
                 if (Entries[i].Mask == mask)
-                    return new(Entries.SetItem(i, (mask, Entries[i].Sum + value)));
-            return new(Entries.Add((mask, value)));
+                    return new(Entries.SetItem(i, (mask, rank, Entries[i].Sum + value)));
+            return new(Entries.Add((mask, rank, value)));
         }
 
         public Accumulator Plus(Accumulator other)
@@ -106,7 +105,7 @@ public static class CostToGo
             if (other.Entries.IsEmpty) return this;
             if (Entries.IsEmpty) return other;
             var result = this;
-            foreach (var (mask, sum) in other.Entries) result = result.Add(mask, sum);
+            foreach (var (mask, rank, sum) in other.Entries) result = result.Add(mask, rank, sum);
             return result;
         }
     }

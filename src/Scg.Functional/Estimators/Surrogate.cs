@@ -47,8 +47,8 @@ public static class Surrogate
         {
             var c = node switch
             {
-                CostNode n => n.Value.sum(),
-                ObserveNode o => o.LogProb.sum().neg(),
+                CostNode n => n.Reduced!.sum(),
+                ObserveNode o => o.Reduced!.sum().neg(),
                 _ => null,
             };
             if (c is not null) cost = cost is null ? c : cost + c;
@@ -58,8 +58,7 @@ public static class Surrogate
         CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
         {
             var signal = baseline?.Invoke(site, q) is { } b ? q - b.detach() : q;
-            var lp = PlateReduction.KeepPlates(site.LogProb, site.Plates);
-            var term = lp.mul(signal).sum();
+            var term = site.Reduced!.mul(signal).sum();
             score = score is null ? term : score + term;
         });
         return (cost, score);

@@ -24,16 +24,14 @@ internal static class VectorizedSurrogate
         {
             switch (node)
             {
-                case CostNode c:
-                    Group(costGroups, counts, node.PlateMask, c.Value).Add(c.Value);
+                case CostNode:
+                    Group(costGroups, counts, node).Add(node.Reduced!);
                     break;
-                case ObserveNode o:
-                    var lp = PlateReduction.KeepPlates(o.LogProb, o.Plates).neg();
-                    Group(costGroups, counts, node.PlateMask, lp).Add(lp);
+                case ObserveNode:
+                    Group(costGroups, counts, node).Add(node.Reduced!.neg());
                     break;
-                case SampleNode { IsScoreFunction: true } s:
-                    var slp = PlateReduction.KeepPlates(s.LogProb, s.Plates);
-                    SiteGroupFor(siteGroups, s.PlateMask, slp).Add(slp, counts);
+                case SampleNode { IsScoreFunction: true }:
+                    SiteGroupFor(siteGroups, node).Add(node.Reduced!, counts);
                     break;
             }
         }
@@ -60,52 +58,61 @@ internal static class VectorizedSurrogate
             for (var g = 0; g < costGroups.Count; g++)
             {
                 using var index = tensor(group.StartIndices(g), device: suffix[g].device);
-                var part = PlateReduction.Marginalise(suffix[g].index_select(0, index), costGroups[g].Mask, group.Mask, trace.Plates);
+                var part = PlateReduction.Marginalise(suffix[g].index_select(0, index), costGroups[g].Mask, group.Mask, trace.Plates, 1 + costGroups[g].Shape.Length);
+                group.QRank = Math.Max(group.QRank, costGroups[g].Shape.Length);
                 q = q is null ? part : q + part;
             }
             if (q is null) continue;
-            var rank = (int)Math.Max(lps.dim(), q.dim());
-            var term = AlignRank(lps, rank).mul(AlignRank(q, rank)).sum();
+            var rank = 1 + Math.Max(group.Shape.Length, group.QRank);
+            var term = AlignRank(lps, 1 + group.Shape.Length, rank).mul(AlignRank(q, 1 + group.QRank, rank)).sum();
             score = score is null ? term : score + term;
         }
         return (cost, score);
     }
 
-    /// <summary>Inserts size-1 dimensions after the leading (stacking) dimension up to <paramref name="rank"/>.</summary>
-    private static Tensor AlignRank(Tensor t, int rank)
+    /// <summary>Inserts size-1 dimensions after the leading (stacking) dimension, from rank <paramref name="from"/> to <paramref name="rank"/>.</summary>
+    private static Tensor AlignRank(Tensor t, int from, int rank)
     {
-        if (t.dim() == rank) return t;
-        var shape = new long[rank];
-        var pad = rank - (int)t.dim();
-        shape[0] = t.shape[0];
-        for (var i = 1; i < rank; i++) shape[i] = i <= pad ? 1 : t.shape[i - pad];
-        return t.view(shape);
+        if (from == rank) return t;
+        var shape = t.shape;
+        var aligned = new long[rank];
+        var pad = rank - from;
+        aligned[0] = shape[0];
+        for (var i = 1; i < rank; i++) aligned[i] = i <= pad ? 1 : shape[i - pad];
+        return t.view(aligned);
     }
 
-    private static CostGroup Group(List<CostGroup> groups, List<int> counts, ulong mask, Tensor value)
+    private static CostGroup Group(List<CostGroup> groups, List<int> counts, TraceNode node)
     {
         for (var i = 0; i < groups.Count; i++)
-            if (groups[i].Mask == mask && groups[i].DType == value.dtype && groups[i].Shape.AsSpan().SequenceEqual(value.shape))
+            if (groups[i].Matches(node))
             {
                 counts[i]++;
                 return groups[i];
             }
-        var group = new CostGroup(mask, value.dtype, value.shape);
+        var group = new CostGroup(node.PlateMask, node.ReducedType, node.ReducedShape);
         groups.Add(group);
         counts.Add(1);
         return group;
     }
 
-    private static SiteGroup SiteGroupFor(List<SiteGroup> groups, ulong mask, Tensor lp)
+    private static SiteGroup SiteGroupFor(List<SiteGroup> groups, TraceNode node)
     {
         foreach (var g in groups)
-            if (g.Mask == mask && g.DType == lp.dtype && g.Shape.AsSpan().SequenceEqual(lp.shape)) return g;
-        var group = new SiteGroup(mask, lp.dtype, lp.shape);
+            if (g.Matches(node)) return g;
+        var group = new SiteGroup(node.PlateMask, node.ReducedType, node.ReducedShape);
         groups.Add(group);
         return group;
     }
 
-    private sealed record CostGroup(ulong Mask, ScalarType DType, long[] Shape)
+    /// <summary>Nodes that can be stacked together: same plates, dtype and shape.</summary>
+    private abstract record Stackable(ulong Mask, ScalarType DType, long[] Shape)
+    {
+        public bool Matches(TraceNode node) =>
+            Mask == node.PlateMask && DType == node.ReducedType && Shape.AsSpan().SequenceEqual(node.ReducedShape);
+    }
+
+    private sealed record CostGroup(ulong Mask, ScalarType DType, long[] Shape) : Stackable(Mask, DType, Shape)
     {
         public List<Tensor> Values { get; } = [];
 
@@ -114,9 +121,12 @@ internal static class VectorizedSurrogate
 
     /// <summary>Score-function sites of one plate set and shape, with the number of each cost group's
     /// entries recorded before each site (the index of the first cost downstream of it).</summary>
-    private sealed record SiteGroup(ulong Mask, ScalarType DType, long[] Shape)
+    private sealed record SiteGroup(ulong Mask, ScalarType DType, long[] Shape) : Stackable(Mask, DType, Shape)
     {
         private readonly List<int[]> starts = [];
+
+        /// <summary>The largest rank of the cost groups summed into this group's cost-to-go.</summary>
+        public int QRank { get; set; }
 
         public List<Tensor> LogProbs { get; } = [];
 

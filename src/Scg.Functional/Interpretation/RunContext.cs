@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Scg.Distributions;
+using Scg.Estimators;
 using Scg.Tracing;
 using static TorchSharp.torch;
 
@@ -92,11 +93,14 @@ internal sealed class RunContext
         }
         var lp = dist.LogProb(value);
         if (replay is not null) sampledNames.Add(name);
+        var lpShape = lp.shape;
+        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new SampleNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp, Estimator = resolved, IsReplayed = replayed,
-        }, (int)lp.dim());
+            Reduced = reduced, ReducedShape = reducedShape, ReducedType = dist.DType,
+        }, lpShape.Length);
         return value;
     }
 
@@ -110,11 +114,14 @@ internal sealed class RunContext
         dist = ExpandToPlates(name, dist);
         CheckSupport(name, "Observe site", dist, value);
         var lp = dist.LogProb(value);
+        var lpShape = lp.shape;
+        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new ObserveNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp,
-        }, (int)lp.dim());
+            Reduced = reduced, ReducedShape = reducedShape, ReducedType = lp.dtype,
+        }, lpShape.Length);
         return value;
     }
 
@@ -134,6 +141,7 @@ internal sealed class RunContext
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
+            Reduced = expanded, ReducedShape = frameShape, ReducedType = value.dtype,
         }, frameShape.Length);
         return value;
     }
