@@ -164,5 +164,18 @@ let tests =
             let scored = CostToGo.Compute(tr, fun s -> s.IsScoreFunction)
             Expect.isFalse (scored.ContainsKey "z") "only requested sites"
         }
+    
+        test "costs of mixed dtypes are credited alike by both surrogate paths" {
+            let m = model {
+                let! _ = score "y"
+                let! _ = Model.Cost("c32", torch.tensor(1.5f))
+                let! _ = Model.Cost("c64", t 2.0)
+                return () }
+            let tr = run m
+            Expect.sequenceEqual (q tr "y") [| 3.5 |] "cost-to-go"
+            let fast = Surrogate.Build(tr).Surrogate.item<float>()
+            let slow = Surrogate.Build(tr, SurrogateOptions(Vectorize = false)).Surrogate.item<float>()
+            Expect.floatClose Accuracy.high fast slow "same surrogate"
+        }
     ]
 

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Scg.Distributions;
@@ -10,20 +11,46 @@ namespace Scg.Distributions;
 /// </summary>
 internal static class Check
 {
+    // Each check first tries a cheap sufficient condition (one or two reductions read back as numbers) and
+    // only runs the element-by-element test, which builds the message, when that fails.
+
     public static string? Finite(string name, Tensor t) =>
-        Elementwise(t, v => v.isfinite(), $"{name} must be finite");
+        SumIsFinite(t) ? null : Elementwise(t, v => v.isfinite(), $"{name} must be finite");
 
     public static string? NotNaN(string name, Tensor t) =>
-        Elementwise(t, v => v.isnan().logical_not(), $"{name} must not be NaN");
+        SumIsFinite(t) ? null : Elementwise(t, v => v.isnan().logical_not(), $"{name} must not be NaN");
 
     public static string? Positive(string name, Tensor t) =>
-        Elementwise(t, v => v.isfinite().logical_and(v.gt(0)), $"{name} must be positive and finite");
+        Range(t, out var min, out var max) && min > 0 && double.IsFinite(max)
+            ? null : Elementwise(t, v => v.isfinite().logical_and(v.gt(0)), $"{name} must be positive and finite");
 
     public static string? NonNegative(string name, Tensor t) =>
-        Elementwise(t, v => v.isfinite().logical_and(v.ge(0)), $"{name} must be non-negative and finite");
+        Range(t, out var min, out var max) && min >= 0 && double.IsFinite(max)
+            ? null : Elementwise(t, v => v.isfinite().logical_and(v.ge(0)), $"{name} must be non-negative and finite");
 
     public static string? InUnitInterval(string name, Tensor t) =>
-        Elementwise(t, v => v.ge(0).logical_and(v.le(1)), $"{name} must lie in [0, 1]");
+        Range(t, out var min, out var max) && min >= 0 && max <= 1
+            ? null : Elementwise(t, v => v.ge(0).logical_and(v.le(1)), $"{name} must lie in [0, 1]");
+
+    /// <summary>A finite sum implies that no element is NaN or infinite.</summary>
+    private static bool SumIsFinite(Tensor t)
+    {
+        if (t.numel() == 0) return true;
+        using var sum = t.sum();
+        return double.IsFinite(sum.ToDouble());
+    }
+
+    /// <summary>The smallest and largest element (NaN when any element is NaN); false for an empty tensor.</summary>
+    private static bool Range(Tensor t, out double min, out double max)
+    {
+        min = max = double.NaN;
+        if (t.numel() == 0) return false;
+        using var lo = t.min();
+        using var hi = t.max();
+        min = lo.ToDouble();
+        max = hi.ToDouble();
+        return true;
+    }
 
     /// <summary>Finite values or −∞ (a logit of −∞ gives a category probability zero).</summary>
     public static string? FiniteOrNegativeInfinity(string name, Tensor t) =>

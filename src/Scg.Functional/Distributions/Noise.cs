@@ -41,7 +41,7 @@ internal static class Noise
     public static Tensor StandardGamma(Tensor concentration, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(concentration.device, generator))
+        if (OnDevice(concentration, generator))
             return _standard_gamma(concentration.contiguous(), generator);
         using var cpuConc = concentration.to(CPU).contiguous();
         using var cpu = _standard_gamma(cpuConc, generator);
@@ -52,7 +52,7 @@ internal static class Noise
     public static Tensor Bernoulli(Tensor probs, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(probs.device, generator))
+        if (OnDevice(probs, generator))
             return bernoulli(probs.contiguous(), generator);
         using var cpuProbs = probs.to(CPU).contiguous();
         using var cpu = bernoulli(cpuProbs, generator);
@@ -63,7 +63,7 @@ internal static class Noise
     public static Tensor Poisson(Tensor rates, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(rates.device, generator))
+        if (OnDevice(rates, generator))
             return poisson(rates.contiguous(), generator);
         using var cpuRates = rates.to(CPU).contiguous();
         using var cpu = poisson(cpuRates, generator);
@@ -77,7 +77,7 @@ internal static class Noise
     public static Tensor Multinomial(Tensor probs, long count, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(probs.device, generator))
+        if (OnDevice(probs, generator))
             return multinomial(probs, count, true, generator);
         using var cpuProbs = probs.to(CPU);
         using var cpu = multinomial(cpuProbs, count, true, generator);
@@ -86,4 +86,7 @@ internal static class Noise
 
     private static bool OnDevice(Device device, Generator? generator) =>
         generator is null || device.type == DeviceType.CPU;
+
+    private static bool OnDevice(Tensor like, Generator? generator) =>
+        generator is null || like.device_type == DeviceType.CPU;
 }

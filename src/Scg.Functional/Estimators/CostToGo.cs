@@ -83,7 +83,7 @@ public static class CostToGo
                 var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates, rank);
                 q = q is null ? part : q + part;
             }
-            return q ?? zeros([], site.ReducedType, site.LogProb.device);
+            return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
         }
     }
 

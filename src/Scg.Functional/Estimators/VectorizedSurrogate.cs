@@ -90,7 +90,7 @@ internal static class VectorizedSurrogate
                 counts[i]++;
                 return groups[i];
             }
-        var group = new CostGroup(node.PlateMask, node.ReducedType, node.ReducedShape);
+        var group = new CostGroup(node.PlateMask, node.ReducedShape);
         groups.Add(group);
         counts.Add(1);
         return group;
@@ -100,19 +100,19 @@ internal static class VectorizedSurrogate
     {
         foreach (var g in groups)
             if (g.Matches(node)) return g;
-        var group = new SiteGroup(node.PlateMask, node.ReducedType, node.ReducedShape);
+        var group = new SiteGroup(node.PlateMask, node.ReducedShape);
         groups.Add(group);
         return group;
     }
 
-    /// <summary>Nodes that can be stacked together: same plates, dtype and shape.</summary>
-    private abstract record Stackable(ulong Mask, ScalarType DType, long[] Shape)
+    /// <summary>Nodes that can be stacked together: same plates and shape (stacking promotes mixed dtypes).</summary>
+    private abstract record Stackable(ulong Mask, long[] Shape)
     {
         public bool Matches(TraceNode node) =>
-            Mask == node.PlateMask && DType == node.ReducedType && Shape.AsSpan().SequenceEqual(node.ReducedShape);
+            Mask == node.PlateMask && Shape.AsSpan().SequenceEqual(node.ReducedShape);
     }
 
-    private sealed record CostGroup(ulong Mask, ScalarType DType, long[] Shape) : Stackable(Mask, DType, Shape)
+    private sealed record CostGroup(ulong Mask, long[] Shape) : Stackable(Mask, Shape)
     {
         public List<Tensor> Values { get; } = [];
 
@@ -121,7 +121,7 @@ internal static class VectorizedSurrogate
 
     /// <summary>Score-function sites of one plate set and shape, with the number of each cost group's
     /// entries recorded before each site (the index of the first cost downstream of it).</summary>
-    private sealed record SiteGroup(ulong Mask, ScalarType DType, long[] Shape) : Stackable(Mask, DType, Shape)
+    private sealed record SiteGroup(ulong Mask, long[] Shape) : Stackable(Mask, Shape)
     {
         private readonly List<int[]> starts = [];
 

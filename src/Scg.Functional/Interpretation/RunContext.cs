@@ -75,7 +75,7 @@ internal sealed class RunContext
                 $"Sample site '{name}': pathwise estimation was requested, but {dist.Name} is not reparameterised; use ScoreFunction or Auto."),
             _ => estimator,
         };
-        dist = ExpandToPlates(name, dist);
+        dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
         var replayed = false;
         if (replay is not null)
@@ -93,13 +93,14 @@ internal sealed class RunContext
         }
         var lp = dist.LogProb(value);
         if (replay is not null) sampledNames.Add(name);
-        var lpShape = lp.shape;
+        // a drawn value has the distribution's batch shape; a replayed one may broadcast to more
+        var lpShape = replayed ? lp.shape : batchShape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new SampleNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp, Estimator = resolved, IsReplayed = replayed,
-            Reduced = reduced, ReducedShape = reducedShape, ReducedType = dist.DType,
+            Reduced = reduced, ReducedShape = reducedShape,
         }, lpShape.Length);
         return value;
     }
@@ -111,7 +112,7 @@ internal sealed class RunContext
         ArgumentNullException.ThrowIfNull(value);
         if (validate && dist.ParameterError() is { } error)
             throw new ArgumentException($"Observe site '{name}': invalid {dist.Name} parameters: {error}.");
-        dist = ExpandToPlates(name, dist);
+        dist = ExpandToPlates(name, dist, out _);
         CheckSupport(name, "Observe site", dist, value);
         var lp = dist.LogProb(value);
         var lpShape = lp.shape;
@@ -120,7 +121,7 @@ internal sealed class RunContext
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp,
-            Reduced = reduced, ReducedShape = reducedShape, ReducedType = lp.dtype,
+            Reduced = reduced, ReducedShape = reducedShape,
         }, lpShape.Length);
         return value;
     }
@@ -141,7 +142,7 @@ internal sealed class RunContext
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
-            Reduced = expanded, ReducedShape = frameShape, ReducedType = value.dtype,
+            Reduced = expanded, ReducedShape = frameShape,
         }, frameShape.Length);
         return value;
     }
@@ -215,10 +216,11 @@ internal sealed class RunContext
         if (rank > MaxBatchRank) MaxBatchRank = rank;
     }
 
-    private Distribution ExpandToPlates(string name, Distribution dist)
+    private Distribution ExpandToPlates(string name, Distribution dist, out long[] batchShape)
     {
-        if (active.IsEmpty) return dist;
         var batch = dist.BatchShape;
+        batchShape = batch;
+        if (active.IsEmpty) return dist;
         foreach (var p in active)
         {
             var i = batch.Length + p.Dim;
@@ -227,7 +229,9 @@ internal sealed class RunContext
                     $"Site '{name}': batch shape [{Shapes.Format(batch)}] has size {batch[i]} at dim {p.Dim}, but plate '{p.Name}' there has size {p.Size}.");
         }
         var target = Shapes.Broadcast(batch, frameShape);
-        return Shapes.Equal(target, batch) ? dist : dist.Expand(target);
+        if (Shapes.Equal(target, batch)) return dist;
+        batchShape = target;
+        return dist.Expand(target);
     }
 
     private void CheckSupport(string name, string kind, Distribution dist, Tensor value)

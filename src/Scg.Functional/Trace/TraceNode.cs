@@ -30,15 +30,12 @@ public abstract record TraceNode
     /// <summary>
     /// What the node contributes to estimators, reduced to its plates (non-plate dimensions summed): the
     /// log-probability of a sample or observation, the value of a cost; null for parameters. Cached at record
-    /// time with its shape and dtype so that estimators make no further queries of the native tensor.
+    /// time with its shape so that estimators make no further queries of the native tensor.
     /// </summary>
     internal Tensor? Reduced { get; init; }
 
     /// <summary>The shape of <see cref="Reduced"/>.</summary>
     internal long[] ReducedShape { get; init; } = [];
-
-    /// <summary>The dtype of <see cref="Reduced"/>.</summary>
-    internal ScalarType ReducedType { get; init; }
 
     /// <summary>A one-line description for printed traces.</summary>
     public abstract string Describe();
