@@ -8,8 +8,8 @@ namespace Scg.Estimators;
 
 /// <summary>
 /// The surrogate of a trace without independent products, built with a number of tensor operations that does
-/// not grow with the number of sites: costs are stacked per plate set, their suffix sums come from one
-/// reverse cumulative sum, and each group of like-shaped score-function sites gathers its cost-to-go with one
+/// not grow with the number of sites: costs are stacked per plate set and shape (newest first), their suffix
+/// sums come from one cumulative sum, and each group of like-shaped score-function sites gathers its cost-to-go with one
 /// index and multiplies it with its stacked log-probabilities. Equal to the per-site walk up to the order of
 /// floating-point additions.
 /// </summary>
@@ -36,18 +36,23 @@ internal static class VectorizedSurrogate
             }
         }
 
+        // Costs are stacked newest first, so a cumulative sum gives suffix sums: with a zero row in front,
+        // row n − i of a group of n costs is the sum of its costs from the i-th on (row 0 is "none left").
         Tensor? cost = null;
         var suffix = new Tensor[costGroups.Count];
         for (var g = 0; g < costGroups.Count; g++)
         {
-            var stacked = stack(costGroups[g].Values);
+            var values = costGroups[g].Values;
+            values.Reverse();
+            var stacked = stack(values);
             var sum = stacked.sum();
             cost = cost is null ? sum : cost + sum;
             if (siteGroups.Count == 0) continue;
-            using var detached = stacked.detach();
-            using var reversed = detached.flip(0).cumsum(0).flip(0);
-            using var zero = zeros_like(reversed[..1]);
-            suffix[g] = cat([reversed, zero], 0);
+            using var _ = no_grad();
+            using var running = stacked.cumsum(0);
+            var padding = new long[2 * costGroups[g].Shape.Length + 2];
+            padding[^2] = 1;
+            suffix[g] = nn.functional.pad(running, padding);
         }
 
         Tensor? score = null;
@@ -57,7 +62,7 @@ internal static class VectorizedSurrogate
             Tensor? q = null;
             for (var g = 0; g < costGroups.Count; g++)
             {
-                using var index = tensor(group.StartIndices(g), device: suffix[g].device);
+                using var index = tensor(group.SuffixRows(g, costGroups[g].Values.Count), device: suffix[g].device);
                 var part = PlateReduction.Marginalise(suffix[g].index_select(0, index), costGroups[g].Mask, group.Mask, trace.Plates, 1 + costGroups[g].Shape.Length);
                 group.QRank = Math.Max(group.QRank, costGroups[g].Shape.Length);
                 q = q is null ? part : q + part;
@@ -136,11 +141,13 @@ internal static class VectorizedSurrogate
             starts.Add([.. counts]);
         }
 
-        public long[] StartIndices(int costGroup)
+        /// <summary>For each site, the row of the padded suffix sums of a cost group of <paramref name="costs"/>
+        /// entries that holds the costs recorded after the site.</summary>
+        public long[] SuffixRows(int costGroup, int costs)
         {
             var result = new long[starts.Count];
             for (var i = 0; i < result.Length; i++)
-                result[i] = costGroup < starts[i].Length ? starts[i][costGroup] : 0;
+                result[i] = costs - (costGroup < starts[i].Length ? starts[i][costGroup] : 0);
             return result;
         }
     }
