@@ -51,10 +51,10 @@ internal static class Noise
     /// <summary>Bernoulli draws (0 or 1 in the dtype of <paramref name="probs"/>), element by element.</summary>
     public static Tensor Bernoulli(Tensor probs, Generator? generator)
     {
-        using var _ = no_grad();
+        // bernoulli has no gradient and allocates its own (dense) output: no guard or copy is needed
         if (OnDevice(probs, generator))
-            return bernoulli(probs.contiguous(), generator);
-        using var cpuProbs = probs.to(CPU).contiguous();
+            return bernoulli(probs, generator);
+        using var cpuProbs = probs.to(CPU);
         using var cpu = bernoulli(cpuProbs, generator);
         return cpu.to(probs.device);
     }
