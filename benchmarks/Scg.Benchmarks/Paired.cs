@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+
+namespace Scg.Benchmarks;
+
+/// <summary>
+/// A paired measurement of the overhead ratios, robust to the drift of a noisy VM: each round times one step of
+/// every variant back to back (in a shuffled order), and the ratio Scg / hand-written is taken within each round;
+/// the table reports the median of those per-round ratios with its inter-quartile range.
+/// Run with <c>-- --paired [rounds]</c>.
+/// </summary>
+internal static class Paired
+{
+    public static int Run(int rounds, TextWriter output)
+    {
+        output.WriteLine($"Paired rounds: {rounds} per case; ratio = median over rounds of (variant step / hand-written step in the same round).");
+        output.WriteLine();
+        output.WriteLine("| case | hand-written (median) | Scg / hand | IQR | Scg, validated / hand | IQR |");
+        output.WriteLine("|---|---:|---:|---|---:|---|");
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var vae = new VaeStep { Threads = threads };
+            vae.Setup();
+            Report($"VAE, B = 128, {threads} thread(s)", rounds / 2, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
+            vae.Cleanup();
+        }
+        foreach (var t in new[] { 10, 100, 1000 })
+        {
+            var chain = new ChainStep { T = t };
+            chain.Setup();
+            Report($"chain, T = {t}", t >= 1000 ? rounds / 4 : rounds, () => chain.Hand(), () => chain.Scg(), () => chain.ScgValidated(), output);
+            chain.Cleanup();
+        }
+        return 0;
+    }
+
+    private static void Report(string name, int rounds, Func<float> hand, Func<float> scg, Func<float> validated, TextWriter output)
+    {
+        var variants = new[] { hand, scg, validated };
+        for (var w = 0; w < 10; w++) foreach (var v in variants) v();
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        var order = new[] { 0, 1, 2 };
+        var random = new Random(17);
+        var clock = new Stopwatch();
+        for (var r = 0; r < rounds; r++)
+        {
+            random.Shuffle(order);
+            foreach (var i in order)
+            {
+                clock.Restart();
+                var value = variants[i]();
+                clock.Stop();
+                if (!float.IsFinite(value)) throw new InvalidOperationException($"{name}: a step returned {value}.");
+                times[i].Add(clock.Elapsed.TotalMicroseconds);
+            }
+        }
+        var ratio = Enumerable.Range(0, rounds).Select(r => times[1][r] / times[0][r]).ToArray();
+        var ratioValidated = Enumerable.Range(0, rounds).Select(r => times[2][r] / times[0][r]).ToArray();
+        output.WriteLine($"| {name} | {Quantile(times[0], 0.5):F0} µs | {Quantile(ratio, 0.5):F3} | {Quantile(ratio, 0.25):F2}–{Quantile(ratio, 0.75):F2} " +
+                         $"| {Quantile(ratioValidated, 0.5):F3} | {Quantile(ratioValidated, 0.25):F2}–{Quantile(ratioValidated, 0.75):F2} |");
+    }
+
+    private static double Quantile(IEnumerable<double> values, double q)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted[(int)Math.Round(q * (sorted.Length - 1))];
+    }
+}
