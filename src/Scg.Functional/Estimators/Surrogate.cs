@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Scg.Tracing;
 using static TorchSharp.torch;
 
@@ -40,29 +41,34 @@ public static class Surrogate
     /// <param name="options">Baseline and other options; defaults when null.</param>
     public static SurrogateObjective ToSurrogate(this Trace trace, SurrogateOptions? options = null) => Build(trace, options);
 
+    /// <summary>
+    /// The general path (independent products, baselines): one cost-to-go per site from the reverse walk; the
+    /// per-node sums are stacked and added once, so the autograd graph has no chain of N additions.
+    /// </summary>
     private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, Baseline? baseline)
     {
-        Tensor? cost = null;
+        var costs = new List<Tensor>();
         foreach (var node in trace.Nodes)
         {
-            var c = node switch
-            {
-                CostNode n => n.Reduced!.sum(),
-                ObserveNode o => o.Reduced!.sum().neg(),
-                _ => null,
-            };
-            if (c is not null) cost = cost is null ? c : cost + c;
+            if (node is CostNode) costs.Add(node.Reduced!.sum());
+            else if (node is ObserveNode) costs.Add(node.Reduced!.sum().neg());
         }
 
-        Tensor? score = null;
+        var terms = new List<Tensor>();
         CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
         {
             var signal = baseline?.Invoke(site, q) is { } b ? q - b.detach() : q;
-            var term = site.Reduced!.mul(signal).sum();
-            score = score is null ? term : score + term;
+            terms.Add(site.Reduced!.mul(signal).sum());
         });
-        return (cost, score);
+        return (SumOf(costs), SumOf(terms));
     }
+
+    private static Tensor? SumOf(List<Tensor> scalars) => scalars.Count switch
+    {
+        0 => null,
+        1 => scalars[0],
+        _ => stack(scalars).sum(),
+    };
 
     private static Tensor Zero(Trace trace)
     {
