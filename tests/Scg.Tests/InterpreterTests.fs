@@ -106,4 +106,37 @@ let tests =
             Expect.isLessThan (abs (mu + 1.0)) 0.2 (sprintf "mu moves from 3 to the minimiser -1 (got %.3f)" mu)
             Expect.equal (Seq.length (store.Parameters())) 1 "one parameter"
         }
+    
+        test "Sequence runs models in order, each downstream of the earlier ones, and collects their values" {
+            let steps = [ for i in 0 .. 3 -> Model.Sample(sprintf "s%d" i, Normal(t (float i), t 0.001)) ]
+            let r = Interpreter.Sample(Scg.Linq.ModelQuery.Sequence(steps), RunOptions(Seed = 3UL))
+            let means = [ for v in r.Value -> round (v.item<float>()) ]
+            Expect.equal means [ 0.0; 1.0; 2.0; 3.0 ] "values in order"
+            let s1 = r.Trace.["s1"] :?> SampleNode
+            Expect.isTrue (r.Trace.IsDownstream(s1, r.Trace.["s3"])) "a later step is downstream of an earlier one"
+            Expect.isFalse (r.Trace.IsDownstream(s1, r.Trace.["s0"])) "an earlier step is not downstream of a later one"
+        }
+
+        test "Training.Train steps an optimizer, reports every step, and lowers the cost" {
+            let store = ParamStore()
+            let m = model {
+                let! mu = Model.Param("mu", fun () -> t 2.0)
+                let! b = Model.Sample("b", Bernoulli.FromLogits(mu))
+                let! _ = Model.Cost("c", b * 3.0 - 1.0)
+                return () }
+            Interpreter.Sample(m, RunOptions(Params = store)) |> ignore
+            let opt = torch.optim.SGD(store.Parameters(), 0.1)
+            let reported = ResizeArray<Scg.Linq.TrainingStep>()
+            let progress = { new IProgress<Scg.Linq.TrainingStep> with member _.Report s = reported.Add s }
+            let costs =
+                Scg.Linq.Training.Train((fun _ -> m), opt, 200,
+                    RunOptions(Params = store, Seed = 5UL, Particles = 64, MaxPlateNesting = 0), progress = progress)
+            Expect.equal costs.Count 200 "one cost per step"
+            Expect.equal [ for s in reported -> s.Step ] [ 0 .. 199 ] "progress for every step, in order"
+            // E[c] = 3 sigmoid(mu) - 1 falls as mu decreases; sigmoid(2) = 0.88 at the start
+            let mu = store.["mu"].item<float>()
+            Expect.isLessThan mu 0.0 (sprintf "mu decreased from 2 (now %.3f)" mu)
+            Expect.isLessThan (Seq.averageBy id (Seq.skip 180 costs)) (Seq.averageBy id (Seq.take 20 costs)) "the cost fell"
+        }
     ]
+
