@@ -9,8 +9,6 @@ namespace Scg.Distributions;
 /// </summary>
 public sealed class LogNormal : LocationScale
 {
-    private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
-
     /// <summary>Creates LogNormal(loc, scale); the two tensors are broadcast together to give the batch shape.</summary>
     /// <param name="loc">The mean of log x.</param>
     /// <param name="scale">The standard deviation of log x; must be positive.</param>
@@ -41,9 +39,10 @@ public sealed class LogNormal : LocationScale
         ArgumentNullException.ThrowIfNull(value);
         using var logValue = value.log();
         using var z = (logValue - Loc) / Scale;
-        using var quadratic = z.square().mul_(-0.5);
+        using var quadratic = z.square().mul_(Constants.MinusHalf);
         using var logScale = Scale.log();
-        return quadratic - logScale - logValue - HalfLog2Pi;
+        using var difference = quadratic - logScale - logValue;
+        return difference - Constants.HalfLog2Pi;
     }
 
     /// <inheritdoc />

@@ -10,8 +10,6 @@ namespace Scg.Distributions;
 /// </summary>
 public sealed class MultivariateNormalDiag : Distribution
 {
-    private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
-
     /// <summary>Creates the distribution; the two tensors are broadcast together and need at least one dimension.</summary>
     /// <param name="loc">The mean vectors, of shape batch ++ [D].</param>
     /// <param name="scaleDiag">The standard deviations per coordinate (the square roots of the covariance diagonal); must be positive.</param>
@@ -73,11 +71,11 @@ public sealed class MultivariateNormalDiag : Distribution
     {
         ArgumentNullException.ThrowIfNull(value);
         using var z = (value - Loc) / ScaleDiag;
-        using var quadratic = z.square().mul_(-0.5);
+        using var quadratic = z.square().mul_(Constants.MinusHalf);
         using var logScale = ScaleDiag.log();
         using var perCoordinate = quadratic - logScale;
         using var total = perCoordinate.sum(-1);
-        return total - EventShape[0] * HalfLog2Pi;
+        return total - EventShape[0] * Constants.HalfLog2PiValue;
     }
 
     /// <inheritdoc />

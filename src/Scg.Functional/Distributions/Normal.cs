@@ -9,8 +9,6 @@ namespace Scg.Distributions;
 /// </summary>
 public sealed class Normal : LocationScale
 {
-    private static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
-
     /// <summary>Creates N(loc, scale²); the two tensors are broadcast together to give the batch shape.</summary>
     /// <param name="loc">The mean.</param>
     /// <param name="scale">The standard deviation; must be positive.</param>
@@ -37,7 +35,11 @@ public sealed class Normal : LocationScale
     {
         ArgumentNullException.ThrowIfNull(value);
         var z = (value - Loc) / Scale;
-        return -0.5 * z.square() - Scale.log() - HalfLog2Pi;
+        using var square = z.square();
+        using var quadratic = square.mul(Constants.MinusHalf);
+        using var logScale = Scale.log();
+        var difference = quadratic - logScale;
+        return difference.sub_(Constants.HalfLog2Pi); // in place: the result is this new tensor
     }
 
     /// <inheritdoc />
