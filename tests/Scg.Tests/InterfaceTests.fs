@@ -124,9 +124,8 @@ let readme =
 let surrogatePaths =
     testPropertyWithConfig config "the vectorised surrogate equals the per-site walk (value and gradient)" <| fun (ops: Op list) (seed: uint16) ->
         let theta = torch.tensor(0.3, dtype = torch.ScalarType.Float64, requires_grad = true)
-        // no products at top level: the vectorised path applies (with products both take the walk)
-        let ops = ops |> List.filter (function Independent _ -> false | _ -> true)
-        let m = buildWith theta "m" (Coin :: Loss :: ops @ [ Loss ]) (scalar 0.1)
+        // plates, independent products (nested too) and particles: the vectorised construction against the walk
+        let m = buildWith theta "m" (Coin :: Loss :: ops @ [ Independent ([ Coin; Loss; Gauss true ], [ Loss; Coin ]); Loss ]) (scalar 0.1)
         let run = Interpreter.Sample(m, RunOptions(Seed = uint64 seed, Particles = 3, MaxPlateNesting = 2))
         let fast = Surrogate.Build(run.Trace)
         let slow = Surrogate.Build(run.Trace, SurrogateOptions(Vectorize = false))

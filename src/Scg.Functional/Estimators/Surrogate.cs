@@ -21,7 +21,7 @@ public static class Surrogate
     {
         ArgumentNullException.ThrowIfNull(trace);
         options ??= SurrogateOptions.Default;
-        var (cost, score) = options.Vectorize && options.Baseline is null && !trace.HasProducts
+        var (cost, score) = options.Vectorize && options.Baseline is null
             ? VectorizedSurrogate.Build(trace)
             : PerSite(trace, options.Baseline);
 

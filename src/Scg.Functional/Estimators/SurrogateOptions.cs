@@ -8,7 +8,7 @@ public sealed record SurrogateOptions
 
     /// <summary>
     /// Build the score-function terms with a fixed number of stacked tensor operations instead of a few
-    /// operations per site, where the trace allows it (no independent products, no baseline). Default true;
+    /// operations per site, where the options allow it (no baseline). Default true;
     /// false gives the same value up to the order of floating-point additions.
     /// </summary>
     public bool Vectorize { get; init; } = true;
