@@ -2,6 +2,7 @@
 /// trace and give the same gradient; the monad laws hold on traces.
 module Scg.Tests.InterfaceTests
 
+open System
 open Expecto
 open FsCheck
 open FsCheck.FSharp
@@ -135,3 +136,38 @@ let surrogatePaths =
         Expect.isTrue (close (fast.Cost.item<float>()) (slow.Cost.item<float>())) "costs"
         let gf, gs = Stats.gradOf fast.Surrogate [ theta ], Stats.gradOf slow.Surrogate [ theta ]
         Expect.isTrue (Array.forall2 close gf gs) (sprintf "gradients %A vs %A" gf gs)
+
+let rec private countdown (n: int) : Model<int> =
+    model {
+        if n = 0 then return 0
+        else
+            let! one = Model.Return 1
+            let! rest = countdown (n - 1)
+            return one + rest
+    }
+
+[<Tests>]
+let deepChains =
+    testList "deep chains run in constant stack depth" [
+        test "200,000 left-nested binds" {
+            let m = List.fold (fun (acc: Model<int>) _ -> acc.Bind(fun x -> Model.Return(x + 1))) (Model.Return 0) [ 1 .. 200000 ]
+            Expect.equal (Interpreter.Sample(m).Value) 200000 "value"
+        }
+        test "200,000 levels of recursion through the F# builder (right-nested)" {
+            Expect.equal (Interpreter.Sample(countdown 200000).Value) 200000 "value"
+        }
+        test "20,000 sites and costs bound one after another, with their surrogate" {
+            let theta = torch.tensor(0.1, dtype = torch.ScalarType.Float64, requires_grad = true)
+            let step i (x: Tensor) =
+                model {
+                    let! b = Model.Sample(sprintf "b%d" i, Bernoulli.FromLogits(theta + x * 0.0))
+                    let! _ = Model.Cost(sprintf "c%d" i, b)
+                    return b }
+            let m = List.fold (fun (acc: Model<Tensor>) i -> acc.Bind(step i)) (Model.Return(scalar 0.0)) [ 0 .. 19999 ]
+            use scope = torch.NewDisposeScope()
+            let run = Interpreter.Sample(m, RunOptions(Seed = 1UL, ValidateArguments = false))
+            Expect.equal (Seq.length run.Trace.Samples) 20000 "sites"
+            let g = Stats.gradOf (Surrogate.Build(run.Trace).Surrogate) [ theta ]
+            Expect.isTrue (Double.IsFinite g.[0]) "a finite gradient"
+        }
+    ]

@@ -15,7 +15,7 @@ public static class Model
     /// <summary>The model that records nothing and returns <paramref name="value"/>.</summary>
     /// <typeparam name="T">The value type.</typeparam>
     /// <param name="value">The value to return.</param>
-    public static Model<T> Return<T>(T value) => new(_ => value);
+    public static Model<T> Return<T>(T value) => new(new PureStep(value));
 
     /// <summary>Defers building a model until it runs (for recursion and side-effect-free laziness).</summary>
     /// <typeparam name="T">The value type.</typeparam>
@@ -23,7 +23,7 @@ public static class Model
     public static Model<T> Defer<T>(Func<Model<T>> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        return new(ctx => (factory() ?? throw new InvalidOperationException("Model.Defer's factory returned null.")).Run(ctx));
+        return new(new DeferStep(() => (factory() ?? throw new InvalidOperationException("Model.Defer's factory returned null.")).Program));
     }
 
     /// <summary>Sequencing; see <see cref="Model{T}.Bind{TResult}"/>.</summary>

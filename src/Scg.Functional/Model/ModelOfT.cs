@@ -12,11 +12,14 @@ namespace Scg;
 /// <typeparam name="T">The type of the value the model returns.</typeparam>
 public sealed class Model<T>
 {
-    private readonly Func<RunContext, T> run;
+    internal Model(Step program) => Program = program;
 
-    internal Model(Func<RunContext, T> run) => this.run = run;
+    internal Model(Func<RunContext, T> primitive) => Program = new PrimitiveStep(ctx => primitive(ctx));
 
-    internal T Run(RunContext context) => run(context);
+    /// <summary>The untyped program this model stands for.</summary>
+    internal Step Program { get; }
+
+    internal T Run(RunContext context) => (T)Step.Execute(Program, context)!;
 
     /// <summary>The model that runs this one and applies <paramref name="selector"/> to its value.</summary>
     /// <typeparam name="TResult">The new value type.</typeparam>
@@ -24,23 +27,20 @@ public sealed class Model<T>
     public Model<TResult> Map<TResult>(Func<T, TResult> selector)
     {
         ArgumentNullException.ThrowIfNull(selector);
-        return new Model<TResult>(ctx => selector(run(ctx)));
+        return new Model<TResult>(new MapStep(Program, value => selector((T)value!)));
     }
 
     /// <summary>
     /// Sequencing: runs this model, then the model that <paramref name="continuation"/> builds from its value.
-    /// Everything recorded by the continuation is downstream of every site recorded by this model.
+    /// Everything recorded by the continuation is downstream of every site recorded by this model. Chains of
+    /// any depth run in constant call-stack depth.
     /// </summary>
     /// <typeparam name="TResult">The continuation's value type.</typeparam>
     /// <param name="continuation">Builds the rest of the computation from this model's value.</param>
     public Model<TResult> Bind<TResult>(Func<T, Model<TResult>> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return new Model<TResult>(ctx =>
-        {
-            var next = continuation(run(ctx))
-                ?? throw new InvalidOperationException("The continuation of Bind returned null instead of a model.");
-            return next.run(ctx);
-        });
+        return new Model<TResult>(new BindStep(Program, value =>
+            (continuation((T)value!) ?? throw new InvalidOperationException("The continuation of Bind returned null instead of a model.")).Program));
     }
 }
