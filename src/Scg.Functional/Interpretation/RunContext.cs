@@ -51,6 +51,9 @@ internal sealed class RunContext
 
     public ParamStore Store => store;
 
+    /// <summary>The continuation stack of the program interpreter (<see cref="Step.Execute"/>).</summary>
+    public Stack<Frame> Continuations { get; } = new();
+
     public Trace Freeze()
     {
         if (replay is not null && replayedSites != replay.Count)

@@ -14,7 +14,10 @@ internal abstract class Step
     /// <summary>Runs a program: the value of its last step.</summary>
     public static object? Execute(Step program, RunContext context)
     {
-        Stack<Frame>? frames = null;
+        // One continuation stack per run, shared by nested calls (plates, products, Repeat): each call
+        // unwinds only down to the depth it started at.
+        var frames = context.Continuations;
+        var floor = frames.Count;
         var current = program;
         while (true)
         {
@@ -22,11 +25,11 @@ internal abstract class Step
             switch (current)
             {
                 case BindStep bind:
-                    (frames ??= new Stack<Frame>()).Push(new Frame(bind.Next, null));
+                    frames.Push(new Frame(bind.Next, null));
                     current = bind.First;
                     continue;
                 case MapStep map:
-                    (frames ??= new Stack<Frame>()).Push(new Frame(null, map.Selector));
+                    frames.Push(new Frame(null, map.Selector));
                     current = map.First;
                     continue;
                 case DeferStep defer:
@@ -44,7 +47,7 @@ internal abstract class Step
 
             while (true)
             {
-                if (frames is null || frames.Count == 0) return value;
+                if (frames.Count == floor) return value;
                 var frame = frames.Pop();
                 if (frame.Map is { } selector)
                 {
@@ -57,8 +60,10 @@ internal abstract class Step
         }
     }
 
-    private readonly record struct Frame(Func<object?, Step>? Bind, Func<object?, object?>? Map);
 }
+
+/// <summary>A pending continuation: the rest of a bind, or a map to apply.</summary>
+internal readonly record struct Frame(Func<object?, Step>? Bind, Func<object?, object?>? Map);
 
 /// <summary>Returns a value, recording nothing.</summary>
 internal sealed class PureStep(object? value) : Step
