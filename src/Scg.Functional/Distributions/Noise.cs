@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,33 +42,19 @@ internal static class Noise
     public static Tensor StandardGamma(Tensor concentration, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(concentration, generator))
-            return _standard_gamma(concentration.contiguous(), generator);
-        using var cpuConc = concentration.to(CPU).contiguous();
-        using var cpu = _standard_gamma(cpuConc, generator);
-        return cpu.to(concentration.device);
+        return Draw(concentration, generator, c => _standard_gamma(c.contiguous(), generator));
     }
 
     /// <summary>Bernoulli draws (0 or 1 in the dtype of <paramref name="probs"/>), element by element.</summary>
-    public static Tensor Bernoulli(Tensor probs, Generator? generator)
-    {
-        // bernoulli has no gradient and allocates its own (dense) output: no guard or copy is needed
-        if (OnDevice(probs, generator))
-            return bernoulli(probs, generator);
-        using var cpuProbs = probs.to(CPU);
-        using var cpu = bernoulli(cpuProbs, generator);
-        return cpu.to(probs.device);
-    }
+    /// <remarks>Called under no_grad by its sampler; bernoulli allocates its own dense output.</remarks>
+    public static Tensor Bernoulli(Tensor probs, Generator? generator) =>
+        Draw(probs, generator, p => bernoulli(p, generator));
 
     /// <summary>Poisson draws (whole numbers in the dtype of <paramref name="rates"/>), element by element.</summary>
     public static Tensor Poisson(Tensor rates, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(rates, generator))
-            return poisson(rates.contiguous(), generator);
-        using var cpuRates = rates.to(CPU).contiguous();
-        using var cpu = poisson(cpuRates, generator);
-        return cpu.to(rates.device);
+        return Draw(rates, generator, r => poisson(r.contiguous(), generator));
     }
 
     /// <summary>
@@ -77,11 +64,19 @@ internal static class Noise
     public static Tensor Multinomial(Tensor probs, long count, Generator? generator)
     {
         using var _ = no_grad();
-        if (OnDevice(probs, generator))
-            return multinomial(probs, count, true, generator);
-        using var cpuProbs = probs.to(CPU);
-        using var cpu = multinomial(cpuProbs, count, true, generator);
-        return cpu.to(probs.device);
+        return Draw(probs, generator, p => multinomial(p, count, true, generator));
+    }
+
+    /// <summary>
+    /// Applies a generator-driven draw to <paramref name="parameter"/>: directly where the generator can drive
+    /// the parameter's device, otherwise on a CPU copy whose result is moved back.
+    /// </summary>
+    private static Tensor Draw(Tensor parameter, Generator? generator, Func<Tensor, Tensor> draw)
+    {
+        if (OnDevice(parameter, generator)) return draw(parameter);
+        using var onCpu = parameter.to(CPU);
+        using var drawn = draw(onCpu);
+        return drawn.to(parameter.device);
     }
 
     private static bool OnDevice(Device device, Generator? generator) =>
