@@ -16,7 +16,8 @@ public static class CostToGo
 {
     /// <summary>
     /// The detached cost-to-go of every sample site selected by <paramref name="include"/> (all when null), by
-    /// site name, expanded to the site's plate dimensions (other dimensions have size 1).
+    /// site name, shaped by the plates around the site: its rank is the deepest of them, a plate at dim d is
+    /// axis d, other axes have size 1 (a site outside every plate gets a scalar).
     /// </summary>
     /// <param name="trace">The trace.</param>
     /// <param name="include">Which sites need a cost-to-go.</param>
@@ -26,7 +27,7 @@ public static class CostToGo
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Walk(trace, include ?? (_ => true), (site, q) =>
         {
-            result[site.Name] = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+            result[site.Name] = AtSiteRank(q, site);
         });
         return result;
     }
@@ -36,6 +37,17 @@ public static class CostToGo
     {
         var walker = new Walker(trace, include, visit);
         walker.Block(trace.Root, Accumulator.Empty);
+    }
+
+    /// <summary>
+    /// <paramref name="q"/> (at the run's plate rank) expanded to the site's reduced shape and viewed at the rank
+    /// of the site's own plates; the axes dropped have size 1.
+    /// </summary>
+    internal static Tensor AtSiteRank(Tensor q, SampleNode site)
+    {
+        var full = q.expand(site.ReducedShape);
+        var rank = PlateRank.Of(site.Plates);
+        return rank == site.ReducedShape.Length ? full : full.reshape(site.ReducedShape[^rank..]);
     }
 
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
@@ -69,7 +81,7 @@ public static class CostToGo
                 }
                 else if (Contribution(node) is { } c)
                 {
-                    own = own.Add(node.PlateMask, node.ReducedShape.Length, c);
+                    own = own.Add(node.PlateMask, c);
                 }
             }
             return own;
@@ -78,9 +90,9 @@ public static class CostToGo
         private Tensor Reduce(Accumulator acc, SampleNode site)
         {
             Tensor? q = null;
-            foreach (var (mask, rank, sum) in acc.Entries)
+            foreach (var (mask, sum) in acc.Entries)
             {
-                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates, rank);
+                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates);
                 q = q is null ? part : q + part;
             }
             return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
@@ -88,16 +100,16 @@ public static class CostToGo
     }
 
     /// <summary>Sums of costs grouped by plate set (few groups in practice: one per distinct plate nesting).</summary>
-    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, int Rank, Tensor Sum)> Entries)
+    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, Tensor Sum)> Entries)
     {
         public static Accumulator Empty { get; } = new([]);
 
-        public Accumulator Add(ulong mask, int rank, Tensor value)
+        public Accumulator Add(ulong mask, Tensor value)
         {
             for (var i = 0; i < Entries.Length; i++)
                 if (Entries[i].Mask == mask)
-                    return new(Entries.SetItem(i, (mask, rank, Entries[i].Sum + value)));
-            return new(Entries.Add((mask, rank, value)));
+                    return new(Entries.SetItem(i, (mask, Entries[i].Sum + value)));
+            return new(Entries.Add((mask, value)));
         }
 
         public Accumulator Plus(Accumulator other)
@@ -105,7 +117,7 @@ public static class CostToGo
             if (other.Entries.IsEmpty) return this;
             if (Entries.IsEmpty) return other;
             var result = this;
-            foreach (var (mask, rank, sum) in other.Entries) result = result.Add(mask, rank, sum);
+            foreach (var (mask, sum) in other.Entries) result = result.Add(mask, sum);
             return result;
         }
     }

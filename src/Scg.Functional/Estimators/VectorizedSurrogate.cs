@@ -60,10 +60,11 @@ internal static class VectorizedSurrogate
             if (branches is not null && costGroups[g].InBranches) later[g] = LaterSiblingSums(costGroups[g], stacked, branches);
         }
 
+        // Every reduced tensor has the run's plate rank (PlateRank), so the parts of a cost-to-go from cost groups
+        // of different plates line up axis by axis after the stacking dimension.
         Tensor? score = null;
         foreach (var group in siteGroups)
         {
-            var lps = stack(group.LogProbs);
             Tensor? q = null;
             for (var g = 0; g < costGroups.Count; g++)
             {
@@ -71,13 +72,11 @@ internal static class VectorizedSurrogate
                 var downstream = suffix[g].index_select(0, index);
                 if (later[g] is { } siblings && group.InBranches)
                     downstream = downstream - group.Separated(siblings, branches!);
-                var part = PlateReduction.Marginalise(downstream, costGroups[g].Mask, group.Mask, trace.Plates, 1 + costGroups[g].Shape.Length);
-                group.QRank = Math.Max(group.QRank, costGroups[g].Shape.Length);
+                var part = PlateReduction.Marginalise(downstream, costGroups[g].Mask, group.Mask, trace.Plates);
                 q = q is null ? part : q + part;
             }
             if (q is null) continue;
-            var rank = 1 + Math.Max(group.Shape.Length, group.QRank);
-            var term = AlignRank(lps, 1 + group.Shape.Length, rank).mul(AlignRank(q, 1 + group.QRank, rank)).sum();
+            var term = stack(group.LogProbs).mul(q).sum();
             score = score is null ? term : score + term;
         }
         return (cost, score);
@@ -108,18 +107,6 @@ internal static class VectorizedSurrogate
         using var totals = zeros(shape, stackedNewestFirst.dtype, stackedNewestFirst.device).index_add_(0, branchIndex, members, One);
         using var fromLast = totals.flip(0).cumsum(0);
         return PadFront(fromLast, group.Shape.Length);
-    }
-
-    /// <summary>Inserts size-1 dimensions after the leading (stacking) dimension, from rank <paramref name="from"/> to <paramref name="rank"/>.</summary>
-    private static Tensor AlignRank(Tensor t, int from, int rank)
-    {
-        if (from == rank) return t;
-        var shape = t.shape;
-        var aligned = new long[rank];
-        var pad = rank - from;
-        aligned[0] = shape[0];
-        for (var i = 1; i < rank; i++) aligned[i] = i <= pad ? 1 : shape[i - pad];
-        return t.view(aligned);
     }
 
     private static CostGroup Group(List<CostGroup> groups, List<int> counts, TraceNode node)
@@ -183,9 +170,6 @@ internal static class VectorizedSurrogate
     private sealed record SiteGroup(ulong Mask, long[] Shape) : Stackable(Mask, Shape)
     {
         private readonly List<int[]> starts = [];
-
-        /// <summary>The largest rank of the cost groups summed into this group's cost-to-go.</summary>
-        public int QRank { get; set; }
 
         public List<Tensor> LogProbs { get; } = [];
 
