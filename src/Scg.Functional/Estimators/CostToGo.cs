@@ -33,11 +33,8 @@ public static class CostToGo
     }
 
     /// <summary>Calls <paramref name="visit"/> with each included site and its detached cost-to-go, in reverse program order.</summary>
-    internal static void Walk(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit)
-    {
-        var walker = new Walker(trace, include, visit);
-        walker.Block(trace.Root, Accumulator.Empty);
-    }
+    internal static void Walk(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit) =>
+        new Walker(trace, include, visit).Run();
 
     /// <summary>
     /// <paramref name="q"/> (at the run's plate rank) expanded to the site's reduced shape and viewed at the rank
@@ -62,29 +59,67 @@ public static class CostToGo
     {
         private readonly ImmutableArray<PlateFrame> plates = trace.Plates;
 
-        public Accumulator Block(TraceBlock block, Accumulator tail)
+        /// <summary>
+        /// Walks the block tree backwards. A frame is a block being walked: <c>Tail</c> holds the costs after the
+        /// block (downstream of all its nodes), <c>Own</c> those of the block seen so far. A product's branches are
+        /// walked as child frames, each with the same tail (the product's siblings are not downstream of each
+        /// other); their sums are added to the parent's own when each finishes. An explicit stack, not recursion:
+        /// products nest as deeply as the model recursed.
+        /// </summary>
+        public void Run()
         {
-            var own = Accumulator.Empty;
-            for (var i = block.Items.Count - 1; i >= 0; i--)
+            var stack = new Stack<Frame>();
+            stack.Push(new Frame(trace.Root, Accumulator.Empty));
+            while (stack.Count > 0)
             {
-                var item = block.Items[i];
-                if (item.Branches is { } branches)
+                var frame = stack.Peek();
+                if (frame.Branch is { } branches && frame.NextBranch < branches.Length)
                 {
-                    var outer = tail.Plus(own);
-                    foreach (var b in branches) own = own.Plus(Block(b, outer));
+                    stack.Push(new Frame(branches[frame.NextBranch++], frame.Outer));
+                    continue;
+                }
+                frame.Branch = null;
+                if (frame.Item < 0)
+                {
+                    stack.Pop();
+                    if (stack.Count > 0) stack.Peek().Own = stack.Peek().Own.Plus(frame.Own);
+                    continue;
+                }
+                var item = frame.Block.Items[frame.Item--];
+                if (item.Branches is { } children)
+                {
+                    (frame.Branch, frame.NextBranch, frame.Outer) = (children, 0, frame.Tail.Plus(frame.Own));
                     continue;
                 }
                 var node = trace.Nodes[item.Node];
                 if (node is SampleNode site)
                 {
-                    if (include(site)) visit(site, Reduce(tail.Plus(own), site));
+                    if (include(site)) visit(site, Reduce(frame.Tail.Plus(frame.Own), site));
                 }
                 else if (Contribution(node) is { } c)
                 {
-                    own = own.Add(node.PlateMask, c);
+                    frame.Own = frame.Own.Add(node.PlateMask, c);
                 }
             }
-            return own;
+        }
+
+        private sealed class Frame(TraceBlock block, Accumulator tail)
+        {
+            public TraceBlock Block { get; } = block;
+
+            public Accumulator Tail { get; } = tail;
+
+            public Accumulator Own { get; set; } = Accumulator.Empty;
+
+            /// <summary>The next item to walk, counting down.</summary>
+            public int Item { get; set; } = block.Items.Count - 1;
+
+            /// <summary>The branches of the product being walked, if any, and the tail they share.</summary>
+            public TraceBlock[]? Branch { get; set; }
+
+            public int NextBranch { get; set; }
+
+            public Accumulator Outer { get; set; } = Accumulator.Empty;
         }
 
         private Tensor Reduce(Accumulator acc, SampleNode site)
