@@ -78,6 +78,10 @@ internal sealed class RunContext
                 $"Sample site '{name}': pathwise estimation was requested, but {dist.Name} is not reparameterised; use ScoreFunction or Auto."),
             _ => estimator,
         };
+        if (resolved == SiteEstimator.ScoreFunction && dist.SupportDependsOnParameters)
+            throw new ArgumentException(
+                $"Sample site '{name}': score-function estimation was requested, but the support of {dist.Name} depends on its " +
+                "parameters, so the score function misses the moving boundary and its gradient is biased; use Pathwise or Auto.");
         dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
         var replayed = false;
@@ -240,8 +244,8 @@ internal sealed class RunContext
     private void CheckSupport(string name, string kind, Distribution dist, Tensor value)
     {
         if (!validate) return;
-        if (!dist.Support.Contains(value))
-            throw new ArgumentException($"{kind} '{name}': the value lies outside the support of {dist.Name} ({dist.Support.Description}).");
+        if (dist.Support.FirstViolation(value) is { } found)
+            throw new ArgumentException($"{kind} '{name}': the value lies outside the support of {dist.Name} ({dist.Support.Description}): {found}.");
     }
 
     private int FreeDim()
