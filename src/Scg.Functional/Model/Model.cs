@@ -76,7 +76,12 @@ public static class Model
     /// </summary>
     /// <param name="name">The site's name, unique in a run.</param>
     /// <param name="distribution">The likelihood.</param>
-    /// <param name="value">The observed value; it must lie in the distribution's support.</param>
+    /// <param name="value">The observed value; it must lie in the distribution's support, and its shape must
+    /// broadcast to the distribution's batch shape (expanded to the enclosing plates) followed by its event shape,
+    /// with no extra dimensions: put data dimensions in plates of their sizes. A value with fewer leading
+    /// dimensions (or size 1 there) is the same observation for every element, counted once per element.</param>
+    /// <exception cref="ArgumentException">When run: the value's shape does not fit (the message names the site
+    /// and both shapes), or it lies outside the support.</exception>
     public static Model<Tensor> Observe(string name, Distribution distribution, Tensor value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
