@@ -49,7 +49,9 @@ public static class ModelQuery
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(projection);
-        return model.Bind(a => continuation(a).Map(b => projection(a, b)));
+        return model.Bind(a => (continuation(a) ?? throw new InvalidOperationException(
+                "The continuation of SelectMany (a LINQ 'from' clause) returned null instead of a model."))
+            .Map(b => projection(a, b)));
     }
 
     /// <summary>The independent product of two models; see <see cref="Model.Zip{T1, T2}"/>.</summary>

@@ -92,6 +92,7 @@ internal sealed class RunContext
             value = given;
             replayed = true;
             replayedSites++;
+            CheckValueShape(name, "Replayed sample site", dist, batchShape, value);
             CheckSupport(name, "Replayed sample site", dist, value);
         }
         else
@@ -100,8 +101,8 @@ internal sealed class RunContext
         }
         var lp = dist.LogProb(value);
         if (replay is not null) sampledNames.Add(name);
-        // a drawn value has the distribution's batch shape; a replayed one may broadcast to more
-        var lpShape = replayed ? lp.shape : batchShape;
+        // a drawn value has the distribution's batch shape; a replayed one was checked to broadcast to it
+        var lpShape = batchShape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new SampleNode
         {
@@ -119,10 +120,10 @@ internal sealed class RunContext
         ArgumentNullException.ThrowIfNull(value);
         if (validate && dist.ParameterError() is { } error)
             throw new ArgumentException($"Observe site '{name}': invalid {dist.Name} parameters: {error}.");
-        dist = ExpandToPlates(name, dist, out _);
+        dist = ExpandToPlates(name, dist, out var lpShape);
+        CheckValueShape(name, "Observe site", dist, lpShape, value);
         CheckSupport(name, "Observe site", dist, value);
         var lp = dist.LogProb(value);
-        var lpShape = lp.shape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new ObserveNode
         {
@@ -144,7 +145,10 @@ internal sealed class RunContext
         if (!fits)
             throw new ArgumentException(
                 $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
-                $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first.");
+                $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first" +
+                (ReservedDim != 0 && shape.Length >= -ReservedDim
+                    ? $", or, if the model uses more batch dimensions, set RunOptions.MaxPlateNesting to at least {shape.Length} (it is {-ReservedDim - 1})."
+                    : "."));
         var expanded = Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
         {
@@ -169,10 +173,9 @@ internal sealed class RunContext
         if (active.Any(p => p.Name == name)) throw new ArgumentException($"Plate '{name}' is already open; plates cannot nest inside themselves.");
         var d = dim ?? FreeDim();
         if (d >= 0) throw new ArgumentOutOfRangeException(nameof(dim), $"Plate '{name}': dim must be negative (counted from the right), got {d}.");
+        CheckPlate(name, d, explicitDim: dim is not null);
         if (active.Any(p => p.Dim == d))
             throw new ArgumentException($"Plate '{name}' asks for dim {d}, already taken by plate '{active.First(p => p.Dim == d).Name}'.");
-        if (d == ReservedDim && name != PlateFrame.ParticlesName)
-            throw new ArgumentException($"Plate '{name}' would take dim {d}, which holds the particles; raise MaxPlateNesting in RunOptions.");
         if (!platesByName.TryGetValue(name, out var frame))
         {
             if (plates.Count == 64) throw new InvalidOperationException("A run may open at most 64 distinct plates.");
@@ -228,17 +231,64 @@ internal sealed class RunContext
         var batch = dist.BatchShape;
         batchShape = batch;
         if (active.IsEmpty) return dist;
+        if (ReservedDim != 0 && batch.Length > -ReservedDim) throw NestingTooLow(name, batch);
         foreach (var p in active)
         {
             var i = batch.Length + p.Dim;
             if (i >= 0 && batch[i] != 1 && batch[i] != p.Size)
-                throw new ArgumentException(
+                throw p.IsParticles ? NestingTooLow(name, batch) : new ArgumentException(
                     $"Site '{name}': batch shape [{Shapes.Format(batch)}] has size {batch[i]} at dim {p.Dim}, but plate '{p.Name}' there has size {p.Size}.");
         }
         var target = Shapes.Broadcast(batch, frameShape);
         if (Shapes.Equal(target, batch)) return dist;
         batchShape = target;
         return dist.Expand(target);
+    }
+
+    /// <summary>
+    /// Plate checks: the name <c>particles</c> belongs to the interpreter's particle plate (the outermost plate of
+    /// a run with <see cref="RunOptions.Particles"/>), and no other plate may reach the particle dimension.
+    /// A plate placed automatically skipped the particle dimension, so it needs one dimension fewer.
+    /// </summary>
+    private void CheckPlate(string name, int dim, bool explicitDim)
+    {
+        if (name == PlateFrame.ParticlesName && !(ReservedDim != 0 && dim == ReservedDim && active.IsEmpty && plates.Count == 0))
+            throw new ArgumentException(
+                $"The plate name '{name}' is reserved for the vectorised particles of RunOptions.Particles; give the plate another name.");
+        if (ReservedDim != 0 && dim <= ReservedDim && name != PlateFrame.ParticlesName)
+            throw new ArgumentException(
+                $"Plate '{name}' takes dim {dim}, at or beyond the particle dimension (dim {ReservedDim}); RunOptions.MaxPlateNesting = " +
+                $"{-ReservedDim - 1} is too low for this model: set it to at least {(explicitDim ? -dim : -dim - 1)}, or leave it unset to have it measured.");
+    }
+
+    private ArgumentException NestingTooLow(string name, long[] batch) => new(
+        $"Site '{name}': batch shape [{Shapes.Format(batch)}] reaches the particle dimension (dim {ReservedDim}); " +
+        $"RunOptions.MaxPlateNesting = {-ReservedDim - 1} is too low for this model: set it to at least {batch.Length} " +
+        "(the number of batch dimensions the model uses itself), or leave it unset to have it measured.");
+
+    /// <summary>
+    /// Checks that an observed or replayed value broadcasts to the site's batch shape (plates included) followed
+    /// by its event shape, with no extra dimensions, so that its log-probability has exactly the batch shape.
+    /// </summary>
+    private void CheckValueShape(string name, string kind, Distribution dist, long[] batchShape, Tensor value)
+    {
+        var shape = value.shape;
+        var eventShape = dist.EventShape;
+        var fits = shape.Length <= batchShape.Length + eventShape.Length;
+        for (var i = 1; fits && i <= shape.Length; i++)
+        {
+            var expected = i <= eventShape.Length ? eventShape[^i] : batchShape[^(i - eventShape.Length)];
+            fits = shape[^i] == expected || shape[^i] == 1;
+        }
+        if (fits) return;
+        var hint = kind.StartsWith("Replayed", StringComparison.Ordinal)
+            ? "a trace recorded with RunOptions.Particles = K must be replayed with the same Particles"
+            : "put the data's batch dimensions in plates of their sizes, move event dimensions into the distribution (ToEvent), or reshape the value";
+        if (ReservedDim != 0) hint += $"; the particle dimension is dim {ReservedDim} (RunOptions.MaxPlateNesting = {-ReservedDim - 1})";
+        throw new ArgumentException(
+            $"{kind} '{name}': the value has shape [{Shapes.Format(shape)}], which does not fit the site's batch shape " +
+            $"[{Shapes.Format(batchShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}) followed by its event shape " +
+            $"[{Shapes.Format(eventShape)}] ({dist.Name}); its log-probability would gain dimensions. Fix: {hint}.");
     }
 
     private void CheckSupport(string name, string kind, Distribution dist, Tensor value)

@@ -58,10 +58,15 @@ public static class Model
     /// <param name="estimator">How gradients pass the site.</param>
     /// <exception cref="ArgumentException">When run: the name is taken, a parameter is invalid, or pathwise was
     /// requested for a distribution that is not reparameterised. Messages name the site.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimator"/> is not a defined
+    /// <see cref="SiteEstimator"/> value.</exception>
     public static Model<Tensor> Sample(string name, Distribution distribution, SiteEstimator estimator = SiteEstimator.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(distribution);
+        if (!Enum.IsDefined(estimator))
+            throw new ArgumentOutOfRangeException(nameof(estimator),
+                $"Sample site '{name}': {(int)estimator} is not a SiteEstimator; use Auto, Pathwise or ScoreFunction.");
         return new(ctx => ctx.Sample(name, distribution, estimator));
     }
 
@@ -71,7 +76,12 @@ public static class Model
     /// </summary>
     /// <param name="name">The site's name, unique in a run.</param>
     /// <param name="distribution">The likelihood.</param>
-    /// <param name="value">The observed value; it must lie in the distribution's support.</param>
+    /// <param name="value">The observed value; it must lie in the distribution's support, and its shape must
+    /// broadcast to the distribution's batch shape (expanded to the enclosing plates) followed by its event shape,
+    /// with no extra dimensions: put data dimensions in plates of their sizes. A value with fewer leading
+    /// dimensions (or size 1 there) is the same observation for every element, counted once per element.</param>
+    /// <exception cref="ArgumentException">When run: the value's shape does not fit (the message names the site
+    /// and both shapes), or it lies outside the support.</exception>
     public static Model<Tensor> Observe(string name, Distribution distribution, Tensor value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -85,6 +95,15 @@ public static class Model
     /// element: its shape must broadcast to the plates' shape, and it is expanded to it (a scalar cost inside
     /// a plate of size N counts N times). Returns the cost.
     /// </summary>
+    /// <remarks>
+    /// Never reduce over a plate's dimension yourself, and in particular not over the particle dimension of
+    /// <see cref="RunOptions.Particles"/>: a cost computed from values that carry the particle dimension must keep
+    /// it (one cost per particle), since a scalar cost counts once per particle and the objective is averaged over
+    /// them, so <c>c.sum()</c> over K particles is counted K times too much. Only a cost that is the same for every
+    /// particle (built from parameters and data alone) may omit the particle dimension. Sum over the other,
+    /// non-plate dimensions freely. Scg cannot tell a summed cost from one that is the same for every particle,
+    /// so this rule is not checked.
+    /// </remarks>
     /// <param name="name">The node's name, unique in a run.</param>
     /// <param name="value">The cost tensor, differentiable in the parameters where it depends on them.</param>
     public static Model<Tensor> Cost(string name, Tensor value)
