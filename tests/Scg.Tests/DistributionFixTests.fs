@@ -225,13 +225,13 @@ let private messages =
         }
         test "an observed value outside the support shows the first offending value and its index" {
             throwsMentioning [ "'x'"; "Bernoulli"; "0.5"; "[2]" ] (fun () ->
-                Interpreter.Sample(Model.Observe("x", Bernoulli.FromProbs(t 0.3), vec [| 0.0; 1.0; 0.5; 7.0 |])) |> ignore)
+                Interpreter.Sample(Model.Observe("x", Bernoulli.FromProbs(vec [| 0.3; 0.3; 0.3; 0.3 |]), vec [| 0.0; 1.0; 0.5; 7.0 |])) |> ignore)
             throwsMentioning [ "'n'"; "Poisson"; "-1"; "[1, 0]" ] (fun () ->
                 let v = torch.tensor([| 1.0; 2.0; -1.0; 3.0 |], dtype = f64).reshape (2L, 2L)
-                Interpreter.Sample(Model.Observe("n", Poisson(t 1.0), v)) |> ignore)
+                Interpreter.Sample(Model.Observe("n", Poisson(torch.ones(2L, 2L, dtype = f64)), v)) |> ignore)
             throwsMentioning [ "'d'"; "Dirichlet"; "0.5, 0.6"; "[1]" ] (fun () ->
                 let v = torch.tensor([| 0.5; 0.5; 0.5; 0.6 |], dtype = f64).reshape (2L, 2L)
-                Interpreter.Sample(Model.Observe("d", Dirichlet(vec [| 1.0; 1.0 |]), v)) |> ignore)
+                Interpreter.Sample(Model.Observe("d", Dirichlet(torch.ones(2L, 2L, dtype = f64)), v)) |> ignore)
         }
         test "a replayed value outside the support shows the offending value" {
             let m = Model.Sample("n", Poisson(vec [| 1.0; 2.0 |]))
