@@ -102,6 +102,11 @@ public static class Training
             using var scope = NewDisposeScope();
             var run = Interpreter.Sample(modelForStep(t), options);
             var objective = Surrogate.Build(run.Trace, surrogate);
+            if (!objective.HasGradient)
+                throw new InvalidOperationException(
+                    $"Training step {t}: nothing in the model's trace depends on a tensor that requires a gradient, so there is " +
+                    "nothing to train. Create parameters with requires_grad (or read them with Model.Param) and use them in a " +
+                    "distribution or a cost inside the model.");
             optimizer.zero_grad();
             objective.Surrogate.backward();
             optimizer.step();

@@ -77,6 +77,17 @@ let tests =
                 Training.Train((fun _ -> m), store, sgd 0.1, 1, RunOptions(Params = ParamStore())) |> ignore)
         }
 
+        test "Training.Train refuses a model in which nothing has a gradient, naming the step" {
+            // The parameter is created without requires_grad outside the model: nothing would train.
+            let frozen = t 2.0
+            let m = model {
+                let! z = Model.Sample("z", Normal(frozen, t 0.1))
+                let! _ = Model.Cost("c", (z + 1.0).square())
+                return () }
+            let opt = torch.optim.SGD([| torch.nn.Parameter(t 0.0) |], 0.1)
+            throwsMentioning [ "step 0"; "requires_grad"; "Model.Param" ] (fun () -> Training.Train((fun _ -> m), opt, 3) |> ignore)
+        }
+
         test "replaying a K-particle trace with Particles = K reproduces its cost" {
             let m = Model.Plate("data", 3L, model {
                 let! z = Model.Sample("z", Normal(t 0.0, t 1.0))
