@@ -51,7 +51,11 @@ internal sealed class RunContext
 
     public ParamStore Store => store;
 
-    /// <summary>The continuation stack of the program interpreter (<see cref="Step.Execute"/>).</summary>
+    /// <summary>
+    /// The continuation stack of the program interpreter (<see cref="Step.Execute"/>): binds, maps and the open
+    /// plates, products and repeats. When a step throws, the interpreter pops what the run left on it and
+    /// restores the plates and product branches, as if the scopes had been left normally.
+    /// </summary>
     public Stack<Frame> Continuations { get; } = new();
 
     public Trace Freeze()
