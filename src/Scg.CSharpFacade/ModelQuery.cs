@@ -67,7 +67,11 @@ public static class ModelQuery
         return Model.Zip(first, second).Map(p => resultSelector(p.Item1, p.Item2));
     }
 
-    /// <summary>Runs the models one after another, each downstream of the earlier ones, and collects their values.</summary>
+    /// <summary>
+    /// Runs the models one after another, each downstream of the earlier ones, and collects their values. Runs
+    /// as a <see cref="Model.Repeat{TState}"/> loop, so any number of models, and sequences nested through
+    /// recursion, run in constant call-stack depth.
+    /// </summary>
     /// <typeparam name="T">The value type.</typeparam>
     /// <param name="models">The models in order.</param>
     public static Model<IReadOnlyList<T>> Sequence<T>(this IEnumerable<Model<T>> models)

@@ -51,7 +51,11 @@ internal sealed class RunContext
 
     public ParamStore Store => store;
 
-    /// <summary>The continuation stack of the program interpreter (<see cref="Step.Execute"/>).</summary>
+    /// <summary>
+    /// The continuation stack of the program interpreter (<see cref="Step.Execute"/>): binds, maps and the open
+    /// plates, products and repeats. When a step throws, the interpreter pops what the run left on it and
+    /// restores the plates and product branches, as if the scopes had been left normally.
+    /// </summary>
     public Stack<Frame> Continuations { get; } = new();
 
     public Trace Freeze()
@@ -166,7 +170,11 @@ internal sealed class RunContext
         return p;
     }
 
-    public T Plate<T>(string name, long size, int? dim, Func<RunContext, T> body)
+    /// <summary>
+    /// Opens plate <paramref name="name"/> for the body about to run (<see cref="PlateStep"/>); returns what
+    /// <see cref="ExitPlate"/> restores when the body's value arrives (or when it throws).
+    /// </summary>
+    public PlateExit EnterPlate(string name, long size, int? dim)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"Plate '{name}' must have a positive size (got {size}).");
@@ -186,31 +194,35 @@ internal sealed class RunContext
         else if (frame.Size != size || frame.Dim != d)
             throw new ArgumentException($"Plate '{name}' was reopened as size {size} at dim {d}, but it is {frame.Size} at dim {frame.Dim}.");
 
-        var (savedActive, savedMask, savedShape) = (active, activeMask, frameShape);
+        var exit = new PlateExit(active, activeMask, frameShape);
         active = active.Add(frame);
         activeMask |= 1UL << frame.Id;
         frameShape = FrameShape(active);
-        try { return body(this); }
-        finally { (active, activeMask, frameShape) = (savedActive, savedMask, savedShape); }
+        return exit;
     }
 
-    public void Product(int operands, Action<RunContext, int> runOperand)
+    /// <summary>Closes the plate <see cref="EnterPlate"/> opened: restores the plates open before it.</summary>
+    public void ExitPlate(PlateExit exit) => (active, activeMask, frameShape) = (exit.Active, exit.Mask, exit.Shape);
+
+    /// <summary>Starts an independent product of <paramref name="operands"/> branches (<see cref="ProductStep"/>).</summary>
+    public ProductMark EnterProduct(int operands) => new(products++, block, branch, new TraceBlock[operands]);
+
+    /// <summary>Starts branch <paramref name="index"/> of <paramref name="product"/>: a new block and branch path.</summary>
+    public void EnterBranch(ProductMark product, int index)
     {
-        var id = products++;
-        var (parentBlock, parentBranch) = (block, branch);
-        var branches = new TraceBlock[operands];
-        try
-        {
-            for (var i = 0; i < operands; i++)
-            {
-                branches[i] = block = new TraceBlock();
-                branch = new BranchPath(id, i, parentBranch);
-                runOperand(this, i);
-            }
-        }
-        finally { (block, branch) = (parentBlock, parentBranch); }
-        block.Items.Add(new BlockItem(-1, branches));
+        product.Branches[index] = block = new TraceBlock();
+        branch = new BranchPath(product.Id, index, product.ParentBranch);
     }
+
+    /// <summary>Ends <paramref name="product"/> after its last branch: records it in the enclosing block.</summary>
+    public void ExitProduct(ProductMark product)
+    {
+        AbandonProduct(product);
+        block.Items.Add(new BlockItem(-1, product.Branches));
+    }
+
+    /// <summary>Leaves <paramref name="product"/> because a branch threw: restores the enclosing block and branch.</summary>
+    public void AbandonProduct(ProductMark product) => (block, branch) = (product.ParentBlock, product.ParentBranch);
 
     private void Claim(string name, string kind)
     {
@@ -313,3 +325,9 @@ internal sealed class RunContext
         return shape;
     }
 }
+
+/// <summary>The plate state <see cref="RunContext.ExitPlate"/> restores when a plate closes.</summary>
+internal readonly record struct PlateExit(ImmutableArray<PlateFrame> Active, ulong Mask, long[] Shape);
+
+/// <summary>An open independent product: its id, the block and branch around it, and its branches' blocks.</summary>
+internal readonly record struct ProductMark(int Id, TraceBlock ParentBlock, BranchPath? ParentBranch, TraceBlock[] Branches);

@@ -144,7 +144,8 @@ public static class Model
     /// Runs <paramref name="body"/> inside a plate: a batch dimension of <paramref name="size"/> elements whose
     /// sites and costs are conditionally independent element by element. Element i of a site inside the plate
     /// is upstream only of element i of the plate's later nodes; a node outside the plate that comes later
-    /// depends on all elements.
+    /// depends on all elements. The body runs on the interpreter's continuation stack, so plates nested
+    /// through recursion do not deepen the call stack (a run may open at most 64 distinct plates).
     /// </summary>
     /// <typeparam name="T">The body's value type.</typeparam>
     /// <param name="name">The plate's name.</param>
@@ -156,12 +157,13 @@ public static class Model
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(body);
-        return new(ctx => ctx.Plate(name, size, dim, body.Run));
+        return new(new PlateStep(name, size, dim, body.Program));
     }
 
     /// <summary>
     /// The independent product of two models: they run one after the other, but no node of one is downstream of
-    /// a site of the other. Everything after the product is downstream of both.
+    /// a site of the other. Everything after the product is downstream of both. The operands run on the
+    /// interpreter's continuation stack, so recursion through products of any depth is safe.
     /// </summary>
     /// <typeparam name="T1">The first value type.</typeparam>
     /// <typeparam name="T2">The second value type.</typeparam>
@@ -171,13 +173,7 @@ public static class Model
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
-        return new(ctx =>
-        {
-            T1 a = default!;
-            T2 b = default!;
-            ctx.Product(2, (c, i) => { if (i == 0) a = first.Run(c); else b = second.Run(c); });
-            return (a, b);
-        });
+        return new(new ProductStep([first.Program, second.Program], values => ((T1)values[0]!, (T2)values[1]!)));
     }
 
     /// <summary>The independent product of any number of models (see <see cref="Zip{T1, T2}"/>), in order.</summary>
@@ -187,17 +183,18 @@ public static class Model
     {
         ArgumentNullException.ThrowIfNull(models);
         var operands = models.Select(m => m ?? throw new ArgumentException("Model.Zip was given a null model.", nameof(models))).ToArray();
-        return new(ctx =>
+        return new(new ProductStep(operands.Select(m => m.Program).ToArray(), values =>
         {
-            var results = new T[operands.Length];
-            ctx.Product(operands.Length, (c, i) => results[i] = operands[i].Run(c));
+            var results = new T[values.Length];
+            for (var i = 0; i < values.Length; i++) results[i] = (T)values[i]!;
             return (IReadOnlyList<T>)results;
-        });
+        }));
     }
 
     /// <summary>
     /// Runs <paramref name="step"/> <paramref name="count"/> times in sequence, threading a state; each step is
-    /// downstream of the earlier ones. Runs as a loop, so long chains do not deepen the call stack.
+    /// downstream of the earlier ones. Runs as a loop on the interpreter's continuation stack, so neither long
+    /// chains nor repeats nested in steps (or reached by recursion) deepen the call stack.
     /// </summary>
     /// <typeparam name="TState">The state type.</typeparam>
     /// <param name="count">The number of steps.</param>
@@ -207,12 +204,7 @@ public static class Model
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentNullException.ThrowIfNull(step);
-        return new(ctx =>
-        {
-            var state = initial;
-            for (var t = 0; t < count; t++)
-                state = (step(state, t) ?? throw new InvalidOperationException($"Model.Repeat's step {t} returned null.")).Run(ctx);
-            return state;
-        });
+        return new(new RepeatStep(count, initial, (state, t) =>
+            (step((TState)state!, t) ?? throw new InvalidOperationException($"Model.Repeat's step {t} returned null.")).Program));
     }
 }
