@@ -31,10 +31,7 @@ let private expectClose (tol: float) (what: string) (actual: float[]) (expected:
         Expect.isTrue (Double.IsFinite actual.[i]) (sprintf "%s[%d] is finite (got %g)" what i actual.[i])
         Expect.isLessThanOrEqual (abs (actual.[i] - expected.[i])) tol (sprintf "%s[%d]: %g vs %g" what i actual.[i] expected.[i])
 
-let private throwsMentioning (fragments: string list) (f: unit -> unit) =
-    let e = Expect.throwsC f id
-    for fragment in fragments do
-        Expect.stringContains e.Message fragment (sprintf "message %A should mention %A" e.Message fragment)
+let private throwsMentioning = ErrorTests.throwsMentioning
 
 /// Runs the model once with validation on, builds the surrogate and back-propagates it.
 let private runAndBackward (seed: uint64) (m: Model<'T>) =

@@ -16,10 +16,7 @@ let model = ModelBuilder()
 let t (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 let f64 (xs: float list) = torch.tensor(Array.ofList xs, dtype = torch.ScalarType.Float64)
 
-let throwsMentioning (fragments: string list) (f: unit -> unit) =
-    let e = Expect.throwsC f id
-    for fragment in fragments do
-        Expect.stringContains e.Message fragment (sprintf "message %A should mention %A" e.Message fragment)
+let private throwsMentioning = ErrorTests.throwsMentioning
 
 let costOf (trace: Trace) = Surrogate.Build(trace).Cost.item<float>()
 

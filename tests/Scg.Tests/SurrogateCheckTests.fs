@@ -16,10 +16,7 @@ let private leaf (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64, 
 let private sample m = Interpreter.Sample(m, RunOptions(Seed = 3UL)).Trace
 let private withBaseline (f: torch.Tensor -> torch.Tensor) = SurrogateOptions(Baseline = Baseline(fun _ q -> f q))
 
-let private throwsMentioning (fragments: string list) (f: unit -> unit) =
-    let e = Expect.throwsC f id
-    for fragment in fragments do
-        Expect.stringContains e.Message fragment (sprintf "message %A should mention %A" e.Message fragment)
+let private throwsMentioning = ErrorTests.throwsMentioning
 
 [<Tests>]
 let tests =
