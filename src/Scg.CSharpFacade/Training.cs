@@ -113,6 +113,9 @@ public static class Training
             var cost = objective.Cost.to_type(ScalarType.Float64).item<double>();
             costs.Add(cost);
             progress?.Report(new TrainingStep(t, cost));
+            // with particles, the first step found where they go; later steps skip the dry run that measures it
+            if (options is { Particles: > 0, MaxPlateNesting: null } && run.Trace.ParticlePlate is { } particles)
+                options = options with { MaxPlateNesting = -particles.Dim - 1 };
         }
         return costs;
     }

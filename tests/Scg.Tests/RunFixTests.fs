@@ -99,7 +99,12 @@ let tests =
             values.["z"] <- (first.Trace.["z"] :?> SampleNode).Value
             let byName = Interpreter.Replay(m, values, RunOptions(Particles = 4))
             Expect.floatClose Accuracy.veryHigh (costOf byName.Trace) (costOf first.Trace) "same cost, values by name"
-            throwsMentioning [ "'z'"; "4, 3"; "Particles" ] (fun () -> Interpreter.Replay(m, first.Trace) |> ignore)
+            // the trace overload refuses another K outright; values given by name are checked site by site
+            throwsMentioning [ "Particles = 4"; "Particles = 0" ] (fun () -> Interpreter.Replay(m, first.Trace) |> ignore)
+            throwsMentioning [ "Particles = 0"; "Particles = 8" ] (fun () ->
+                let once = Interpreter.Sample(m, RunOptions(Seed = 5UL))
+                Interpreter.Replay(m, once.Trace, RunOptions(Particles = 8)) |> ignore)
+            throwsMentioning [ "'z'"; "4, 3"; "Particles" ] (fun () -> Interpreter.Replay(m, values) |> ignore)
         }
 
         test "a replayed reparameterised value keeps its graph; a replayed site adds no score term" {
@@ -200,5 +205,56 @@ let tests =
             throwsMentioning [ "'c'"; "cost"; "not a sample" ] (fun () -> tr.Sample("c") |> ignore)
             throwsMentioning [ "'y'"; "sample"; "not a cost" ] (fun () -> tr.Cost("y") |> ignore)
             throwsMentioning [ "'c'"; "not an observation" ] (fun () -> tr.Observation("c") |> ignore)
+        }
+    
+        // Found by a new-user review.
+        test "a parameter of shape [N, 1] in a plate of N is refused, not broadcast to N x N" {
+            let theta = torch.tensor(0.1, dtype = torch.ScalarType.Float64, requires_grad = true)
+            let column = (f64 [ 1.0; 2.0; 3.0; 4.0 ]).reshape(4L, 1L)   // what nn.Linear(h, 1) returns
+            let m = Model.Plate("data", 4L, model {
+                let! z = Model.Sample("z", Normal(theta + column, t 1.0))
+                let! _ = Model.Observe("x", Normal(z, t 1.0), f64 [ 0.1; 0.2; 0.3; 0.4 ])
+                return () })
+            throwsMentioning [ "'z'"; "[4, 1]"; "data"; "squeeze" ] (fun () -> Interpreter.Sample(m, RunOptions(Seed = 1UL)) |> ignore)
+            // squeezed, it runs: one observation per data point
+            let ok = Model.Plate("data", 4L, model {
+                let! z = Model.Sample("z", Normal(theta + column.squeeze(-1), t 1.0))
+                let! _ = Model.Observe("x", Normal(z, t 1.0), f64 [ 0.1; 0.2; 0.3; 0.4 ])
+                return () })
+            let tr = Interpreter.Sample(ok, RunOptions(Seed = 1UL)).Trace
+            Expect.sequenceEqual (tr.Observation("x").LogProb.shape) [| 4L |] "four observations"
+        }
+
+        test "a cost outside the plate summed with keepdim works the same with and without particles" {
+            // z_i ~ N(θ, 1), i < 3; cost (Σ z_i)²: E = (3θ)² + 3 = 5.25 at θ = 0.5.
+            let theta = torch.tensor(0.5, dtype = torch.ScalarType.Float64, requires_grad = true)
+            let m = model {
+                let! z = Model.Plate("data", 3L, Model.Sample("z", Normal(theta, t 1.0)))
+                let! _ = Model.Cost("c", z.sum(-1L, keepdim = true).square())
+                return () }
+            for k in [ 0; 1; 64 ] do
+                let costs =
+                    [| for seed in 1UL .. 200UL ->
+                        let r = Interpreter.Sample(m, RunOptions(Seed = seed, Particles = k))
+                        costOf r.Trace |]
+                let mean = Array.average costs
+                let se = sqrt ((costs |> Array.averageBy (fun c -> (c - mean) ** 2.0)) / float costs.Length)
+                Expect.isLessThan (abs (mean - 5.25) / se) Stats.zBound (sprintf "K = %d: mean cost %.3f vs 5.25 (se %.3f)" k mean se)
+        }
+
+        test "with particles, Training.Train measures the plate nesting once, not at every step" {
+            let runs = ref 0
+            let m = Model.Defer(fun () ->
+                runs.Value <- runs.Value + 1
+                model {
+                    let! mu = Model.Param("mu", fun () -> t 0.0)
+                    let! z = Model.Plate("data", 2L, Model.Sample("z", Normal(mu, t 1.0)))
+                    let! _ = Model.Cost("c", z.square().sum(-1L, keepdim = true))
+                    return () })
+            let store = ParamStore()
+            Training.Train((fun _ -> m), store, sgd 0.01, 10, RunOptions(Seed = 3UL, Particles = 4)) |> ignore
+            // creating the parameters: a dry run to place the particles and a run; the first step: a dry run and
+            // a run; then one run per step (22 in all when every step measured the nesting again)
+            Expect.equal runs.Value 13 "body runs"
         }
     ]

@@ -15,7 +15,9 @@ public sealed record SurrogateObjective(Tensor Surrogate, Tensor Cost)
     /// False when nothing in the trace depends on a tensor that requires a gradient (no cost, observation or
     /// score-function site reaches a parameter): <see cref="Surrogate"/> is then only connected to a fresh
     /// zero leaf, so that <c>backward()</c> does nothing and <c>torch.autograd.grad</c> with
-    /// <c>allow_unused: true</c> answers zeros instead of terminating the process. Training loops should
+    /// <c>allow_unused: true</c> answers an undefined tensor (no gradient) for each input instead of terminating
+    /// the process. (TorchSharp 0.107 terminates the process on any error inside <c>torch.autograd.grad</c>,
+    /// so with <c>allow_unused: false</c> an input the surrogate does not use still does.) Training loops should
     /// treat false as a mistake in the model (parameters created without <c>requires_grad</c>, or read outside
     /// <c>Model.Param</c>).
     /// </summary>

@@ -59,6 +59,11 @@ public static class Interpreter
     {
         ArgumentNullException.ThrowIfNull(trace);
         options ??= RunOptions.Default;
+        var recordedK = trace.ParticlePlate?.Size ?? 0;
+        if (recordedK != options.Particles)
+            throw new ArgumentException(
+                $"Replay: the trace was recorded with RunOptions.Particles = {recordedK}, but is replayed with Particles = {options.Particles}; " +
+                "replay it with the same number (with another, every particle would repeat the same values or the shapes would clash).", nameof(options));
         if (options.Particles > 0 && options.MaxPlateNesting is null && trace.ParticlePlate is { } recorded)
             options = options with { MaxPlateNesting = -recorded.Dim - 1 };
         return Run(model, trace.Samples.ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal), options);

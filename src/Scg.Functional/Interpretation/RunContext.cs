@@ -143,6 +143,12 @@ internal sealed class RunContext
         Claim(name, "Cost");
         ArgumentNullException.ThrowIfNull(value);
         var shape = value.shape;
+        var squeezed = shape.Length > frameShape.Length && LeadingOnes(shape, shape.Length - frameShape.Length);
+        if (squeezed)
+        {
+            // a sum with keepdim: true over the plates' dimensions; the same code then works with and without particles
+            shape = shape[(shape.Length - frameShape.Length)..];
+        }
         var fits = shape.Length <= frameShape.Length;
         for (var i = 1; fits && i <= shape.Length; i++)
             fits = shape[^i] == frameShape[^i] || shape[^i] == 1;
@@ -153,7 +159,7 @@ internal sealed class RunContext
                 (ReservedDim != 0 && shape.Length >= -ReservedDim
                     ? $", or, if the model uses more batch dimensions, set RunOptions.MaxPlateNesting to at least {shape.Length} (it is {-ReservedDim - 1})."
                     : "."));
-        var expanded = Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
+        var expanded = squeezed ? value.reshape(shape).expand(frameShape) : Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
@@ -224,6 +230,12 @@ internal sealed class RunContext
     /// <summary>Leaves <paramref name="product"/> because a branch threw: restores the enclosing block and branch.</summary>
     public void AbandonProduct(ProductMark product) => (block, branch) = (product.ParentBlock, product.ParentBranch);
 
+    private static bool LeadingOnes(long[] shape, int count)
+    {
+        for (var i = 0; i < count; i++) if (shape[i] != 1) return false;
+        return true;
+    }
+
     private void Claim(string name, string kind)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -252,6 +264,13 @@ internal sealed class RunContext
                     $"Site '{name}': batch shape [{Shapes.Format(batch)}] has size {batch[i]} at dim {p.Dim}, but plate '{p.Name}' there has size {p.Size}.");
         }
         var target = Shapes.Broadcast(batch, frameShape);
+        for (var i = 0; i < target.Length - frameShape.Length; i++)
+            if (target[i] != 1)
+                throw new ArgumentException(
+                    $"Site '{name}': batch shape [{Shapes.Format(batch)}] has a dimension of size {target[i]} to the left of its plates " +
+                    $"({string.Join(", ", active)}), which no plate accounts for: its elements would not be credited element by element, and " +
+                    "anything observed through it would be counted once per element. A parameter of shape [N, 1] in a plate of N (the " +
+                    "output of nn.Linear(h, 1)) does this: squeeze it; otherwise open a plate for the dimension or move it into the event (ToEvent).");
         if (Shapes.Equal(target, batch)) return dist;
         batchShape = target;
         return dist.Expand(target);
