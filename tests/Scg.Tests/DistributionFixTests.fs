@@ -74,7 +74,7 @@ let private boundaries =
                 expectClose 1e-12 (sprintf "surrogate gradient at p = %g" pv) (gradOf p) [| expectedGrad |]
         }
         test "Bernoulli.FromProbs(sigmoid(-120f)) in float32: the probability underflows to 0, the gradient stays finite" {
-            let w = torch.tensor(-120.0f, dtype = f32).requires_grad_ (true)
+            let w = torch.tensor(-120.0, dtype = f32).requires_grad_ (true)
             let p = w.sigmoid ()
             Expect.equal (value p) 0.0 "sigmoid(-120) underflows in float32"
             let lp = Bernoulli.FromProbs(p).LogProb(torch.tensor (0.0f))
@@ -82,7 +82,7 @@ let private boundaries =
             lp.backward ()
             // d/dw log(1 − σ(w)) = −σ(w), which is 0 in float32.
             expectClose 1e-30 "d/dw log p(0)" (gradOf w) [| 0.0 |]
-            let w2 = torch.tensor(-120.0f, dtype = f32).requires_grad_ (true)
+            let w2 = torch.tensor(-120.0, dtype = f32).requires_grad_ (true)
             let r = runAndBackward 5UL (model {
                         let! x = Model.Sample("b", Bernoulli.FromProbs(w2.sigmoid ()))
                         let! _ = Model.Cost("c", x + 1.0f)
