@@ -49,7 +49,9 @@ public static class ModelQuery
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(continuation);
         ArgumentNullException.ThrowIfNull(projection);
-        return model.Bind(a => continuation(a).Map(b => projection(a, b)));
+        return model.Bind(a => (continuation(a) ?? throw new InvalidOperationException(
+                "The continuation of SelectMany (a LINQ 'from' clause) returned null instead of a model."))
+            .Map(b => projection(a, b)));
     }
 
     /// <summary>The independent product of two models; see <see cref="Model.Zip{T1, T2}"/>.</summary>
@@ -65,7 +67,11 @@ public static class ModelQuery
         return Model.Zip(first, second).Map(p => resultSelector(p.Item1, p.Item2));
     }
 
-    /// <summary>Runs the models one after another, each downstream of the earlier ones, and collects their values.</summary>
+    /// <summary>
+    /// Runs the models one after another, each downstream of the earlier ones, and collects their values. Runs
+    /// as a <see cref="Model.Repeat{TState}"/> loop, so any number of models, and sequences nested through
+    /// recursion, run in constant call-stack depth.
+    /// </summary>
     /// <typeparam name="T">The value type.</typeparam>
     /// <param name="models">The models in order.</param>
     public static Model<IReadOnlyList<T>> Sequence<T>(this IEnumerable<Model<T>> models)

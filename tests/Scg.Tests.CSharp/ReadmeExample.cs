@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Scg.Distributions;
 using Scg.Estimators;
 using Scg.Interpretation;
@@ -21,5 +22,20 @@ public static class ReadmeExample
         var run = Interpreter.Sample(model, new RunOptions { Seed = seed, Particles = particles });
         Surrogate.Build(run.Trace).Surrogate.backward();                        // theta.grad: unbiased ∇θ E[c]
         return theta.grad!.item<double>();
+    }
+
+    /// <summary>Runs the README's training example and returns the cost of every step.</summary>
+    public static IReadOnlyList<double> Train()
+    {
+        var trainable =
+            from theta in Model.Param("theta", () => tensor(0.5))                   // created by Scg, trained in the store
+            from y in Model.Sample("y", Bernoulli.FromLogits(theta))
+            from z in Model.Sample("z", new Normal(y * 3.0, tensor(1.0)))
+            from c in Model.Cost("c", (z - 1.0).square())
+            select z;
+        var store = new ParamStore();
+        var costs = Training.Train(step => trainable, store, ps => optim.Adam(ps, 0.05), steps: 300,
+                                   new RunOptions { Seed = 1, Particles = 16 });  // one seeded generator for the loop
+        return costs;
     }
 }

@@ -122,6 +122,16 @@ let readme =
     }
 
 [<Tests>]
+let readmeTraining =
+    test "the README's training example lowers the expected cost towards its minimum 2" {
+        // E[c] = 2 + 3 σ(θ) is lowest as θ → −∞; from θ = 0.5 it is 3.87.
+        let costs = ReadmeExample.Train() |> Array.ofSeq
+        Expect.equal costs.Length 300 "one cost per step"
+        let last = costs.[250..] |> Array.average
+        Expect.isLessThan last 2.6 (sprintf "mean cost of the last 50 steps (first step %.3f)" costs.[0])
+    }
+
+[<Tests>]
 let surrogatePaths =
     testPropertyWithConfig config "the vectorised surrogate equals the per-site walk (value and gradient)" <| fun (ops: Op list) (seed: uint16) ->
         let theta = torch.tensor(0.3, dtype = torch.ScalarType.Float64, requires_grad = true)

@@ -17,7 +17,7 @@ public sealed class Beta : Distribution
     {
         Check.RequireFloating(concentration1, nameof(concentration1));
         Check.RequireFloating(concentration0, nameof(concentration0));
-        var shape = Shapes.Broadcast(concentration1.shape, concentration0.shape);
+        var shape = Shapes.BroadcastParameters(Name, "concentration1", concentration1, "concentration0", concentration0);
         Concentration1 = concentration1.expand(shape);
         Concentration0 = concentration0.expand(shape);
     }

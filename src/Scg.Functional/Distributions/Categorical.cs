@@ -8,16 +8,20 @@ namespace Scg.Distributions;
 /// The categorical distribution over the indices 0 … K − 1 of the last parameter dimension. Values are int64
 /// indices of the batch shape (the parameter shape without its last dimension). Not reparameterised.
 /// </summary>
+/// <remarks>
+/// The distribution keeps the tensor it was given (logits or probabilities) and normalises it when it is used,
+/// so the autograd graph of one run never holds a tensor computed when the distribution was built: a model
+/// holding it can be run and back-propagated any number of times.
+/// </remarks>
 public sealed class Categorical : Distribution
 {
+    private readonly Tensor? _logits;
     private readonly Tensor? _probs;
-    private readonly Tensor _rawLogits;
 
-    private Categorical(Tensor rawLogits, Tensor? probs)
+    private Categorical(Tensor? logits, Tensor? probs)
     {
-        _rawLogits = rawLogits;
+        _logits = logits;
         _probs = probs;
-        Logits = rawLogits.log_softmax(-1);
     }
 
     /// <summary>Creates a categorical distribution from unnormalised log-probabilities.</summary>
@@ -30,28 +34,55 @@ public sealed class Categorical : Distribution
     }
 
     /// <summary>Creates a categorical distribution from probabilities.</summary>
-    /// <param name="probs">Probability vectors along the last dimension (non-negative, summing to one).</param>
+    /// <param name="probs">
+    /// Probability vectors along the last dimension (non-negative, summing to one). Zero entries are allowed,
+    /// also where they come from underflow (a softmax): the log probability of a category with positive
+    /// probability has a finite gradient; a category of probability zero has log probability −∞.
+    /// </param>
     public static Categorical FromProbs(Tensor probs)
     {
         Check.RequireFloating(probs, "probs");
         Check.RequireVector(probs, "probs");
-        return new Categorical(probs.log(), probs);
+        return new Categorical(null, probs);
     }
 
-    /// <summary>The normalised log-probabilities, of shape batch ++ [K].</summary>
-    public Tensor Logits { get; }
+    /// <summary>
+    /// The normalised log-probabilities, of shape batch ++ [K], computed on each access (from probabilities:
+    /// log p − log Σp, which is −∞ with an infinite gradient where p is zero).
+    /// </summary>
+    public Tensor Logits
+    {
+        get
+        {
+            if (_logits is not null) return _logits.log_softmax(-1);
+            using var total = _probs!.sum(-1, keepdim: true);
+            using var logTotal = total.log();
+            using var logProbs = _probs.log();
+            return logProbs - logTotal;
+        }
+    }
 
-    /// <summary>The probabilities, of shape batch ++ [K] (the softmax of <see cref="Logits"/>).</summary>
-    public Tensor Probs => Logits.exp();
+    /// <summary>The probabilities, of shape batch ++ [K], normalised on each access.</summary>
+    public Tensor Probs
+    {
+        get
+        {
+            if (_logits is not null) return _logits.softmax(-1);
+            using var total = _probs!.sum(-1, keepdim: true);
+            return _probs / total;
+        }
+    }
+
+    private Tensor Given => _logits ?? _probs!;
 
     /// <summary>The number of categories K.</summary>
-    public long Categories => Logits.shape[^1];
+    public long Categories => Given.shape[^1];
 
     /// <inheritdoc />
     public override string Name => "Categorical";
 
     /// <inheritdoc />
-    public override long[] BatchShape => Logits.shape[..^1];
+    public override long[] BatchShape => Given.shape[..^1];
 
     /// <inheritdoc />
     public override long[] EventShape => [];
@@ -63,10 +94,10 @@ public sealed class Categorical : Distribution
     public override Constraint Support => Constraints.IntegerInterval(0, Categories - 1);
 
     /// <inheritdoc />
-    public override Device Device => Logits.device;
+    public override Device Device => Given.device;
 
     /// <inheritdoc />
-    public override ScalarType DType => Logits.dtype;
+    public override ScalarType DType => Given.dtype;
 
     /// <inheritdoc />
     /// <remarks>Values are int64 indices.</remarks>
@@ -75,8 +106,9 @@ public sealed class Categorical : Distribution
         using var _ = no_grad();
         var batch = BatchShape;
         var count = sampleShape.Aggregate(1L, (a, b) => a * b);
-        using var probs = Logits.detach().exp();
-        using var rows = probs.reshape(-1, Categories);
+        // the sampler normalises each row itself, so probabilities are used as given
+        using var weights = _logits is null ? _probs!.detach() : _logits.softmax(-1);
+        using var rows = weights.reshape(-1, Categories);
         using var drawn = Noise.Multinomial(rows, count, generator);   // [rows, count]
         using var sampleFirst = drawn.t();                              // [count, rows]
         return sampleFirst.reshape(Shapes.Concat(sampleShape, batch));
@@ -89,21 +121,35 @@ public sealed class Categorical : Distribution
         ArgumentNullException.ThrowIfNull(value);
         var shape = Shapes.Broadcast(value.shape, BatchShape);
         using var index = value.to_type(ScalarType.Int64).expand(shape).unsqueeze(-1);
-        using var logits = Logits.expand(Shapes.Concat(shape, [Categories]));
-        using var picked = logits.gather(-1, index);
-        return picked.squeeze(-1);
+        var full = Shapes.Concat(shape, [Categories]);
+        if (_logits is not null)
+        {
+            using var logits = _logits.log_softmax(-1);
+            using var expanded = logits.expand(full);
+            using var picked = expanded.gather(-1, index);
+            return picked.squeeze(-1);
+        }
+        // log p_k − log Σp: the logarithm is taken of the picked probability only, so a zero elsewhere in the
+        // vector (an underflowed softmax entry) cannot turn the gradient into NaN.
+        using var probs = _probs!.expand(full);
+        using var pickedProb = probs.gather(-1, index);
+        using var pickedFlat = pickedProb.squeeze(-1);
+        using var logPicked = pickedFlat.log();
+        using var total = _probs.sum(-1);
+        using var logTotal = total.log();
+        return logPicked - logTotal;
     }
 
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape)
     {
         var full = Shapes.Concat(batchShape, [Categories]);
-        return new Categorical(_rawLogits.expand(full), _probs?.expand(full));
+        return new Categorical(_logits?.expand(full), _probs?.expand(full));
     }
 
     /// <inheritdoc />
     public override string? ParameterError() =>
-        _probs is null
-            ? Check.FiniteOrNegativeInfinity("logits", _rawLogits) ?? Check.SomeFinite("logits", _rawLogits)
-            : Check.Simplex("probs", _probs);
+        _logits is not null
+            ? Check.FiniteOrNegativeInfinity("logits", _logits) ?? Check.SomeFinite("logits", _logits)
+            : Check.Simplex("probs", _probs!);
 }

@@ -32,6 +32,14 @@ public abstract class Distribution
     /// <summary>The set of values with positive density or mass.</summary>
     public abstract Constraint Support { get; }
 
+    /// <summary>
+    /// True when the support moves with the parameters (Uniform's bounds). Score-function estimation is then
+    /// biased, because the score ignores the mass gained or lost at the moving boundary, so a sample site
+    /// refuses it; <see cref="SiteEstimator.Auto"/> chooses the pathwise estimator for such a distribution
+    /// when it is reparameterised.
+    /// </summary>
+    public virtual bool SupportDependsOnParameters => false;
+
     /// <summary>The device of the parameters; tensors this distribution creates live there.</summary>
     public abstract Device Device { get; }
 

@@ -16,7 +16,7 @@ public sealed class Gamma : Distribution
     {
         Check.RequireFloating(concentration, nameof(concentration));
         Check.RequireFloating(rate, nameof(rate));
-        var shape = Shapes.Broadcast(concentration.shape, rate.shape);
+        var shape = Shapes.BroadcastParameters(Name, "concentration", concentration, "rate", rate);
         Concentration = concentration.expand(shape);
         Rate = rate.expand(shape);
     }

@@ -46,6 +46,9 @@ public sealed class Independent : Distribution
     public override Constraint Support => Base.Support;
 
     /// <inheritdoc />
+    public override bool SupportDependsOnParameters => Base.SupportDependsOnParameters;
+
+    /// <inheritdoc />
     public override Device Device => Base.Device;
 
     /// <inheritdoc />

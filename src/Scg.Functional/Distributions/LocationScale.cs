@@ -16,7 +16,7 @@ public abstract class LocationScale : Distribution
     {
         Check.RequireFloating(loc, nameof(loc));
         Check.RequireFloating(scale, nameof(scale));
-        var shape = Shapes.Broadcast(loc.shape, scale.shape);
+        var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scale", scale);
         Loc = loc.expand(shape);
         Scale = scale.expand(shape);
     }

@@ -17,7 +17,7 @@ public sealed class MultivariateNormalDiag : Distribution
     {
         Check.RequireFloating(loc, nameof(loc));
         Check.RequireFloating(scaleDiag, nameof(scaleDiag));
-        var shape = Shapes.Broadcast(loc.shape, scaleDiag.shape);
+        var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scaleDiag", scaleDiag);
         if (shape.Length == 0)
             throw new ArgumentException("loc and scaleDiag must have at least one dimension (the last is the event).", nameof(loc));
         Loc = loc.expand(shape);

@@ -38,12 +38,23 @@ internal static class Noise
         return u.neg().add_(1.0);
     }
 
-    /// <summary>Standard gamma draws Gamma(concentration, 1), element by element, with no gradient.</summary>
+    /// <summary>
+    /// Standard gamma draws Gamma(concentration, 1), element by element, with no gradient. Half-precision
+    /// concentrations (float16, bfloat16), which libtorch's CPU gamma sampler rejects, are drawn in float32 and
+    /// rounded back to their dtype.
+    /// </summary>
     public static Tensor StandardGamma(Tensor concentration, Generator? generator)
     {
         using var _ = no_grad();
-        return Draw(concentration, generator, c => _standard_gamma(c.contiguous(), generator));
+        if (!IsHalf(concentration.dtype))
+            return Draw(concentration, generator, c => _standard_gamma(c.contiguous(), generator));
+        using var wide = concentration.to_type(ScalarType.Float32);
+        using var drawn = Draw(wide, generator, c => _standard_gamma(c.contiguous(), generator));
+        return drawn.to_type(concentration.dtype);
     }
+
+    /// <summary>True for the 16-bit floating-point dtypes.</summary>
+    public static bool IsHalf(ScalarType dtype) => dtype is ScalarType.Float16 or ScalarType.BFloat16;
 
     /// <summary>Bernoulli draws (0 or 1 in the dtype of <paramref name="probs"/>), element by element.</summary>
     /// <remarks>Called under no_grad by its sampler; bernoulli allocates its own dense output.</remarks>

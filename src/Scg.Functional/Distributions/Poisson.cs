@@ -50,10 +50,20 @@ public sealed class Poisson : Distribution
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// At rate 0 the value 0 has log probability exactly 0 and the gradient −1 with respect to the rate (the
+    /// term x log λ is left out where x = 0, so it contributes no 0 / 0); any other value is impossible there:
+    /// −∞ with an infinite gradient.
+    /// </remarks>
     public override Tensor LogProb(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        using var power = xlogy(value, Rate);
+        Tensor isZero;
+        using (no_grad()) isZero = value.eq(0);
+        using var _ = isZero;
+        using var rateForLog = Rate.masked_fill(isZero, 1.0);
+        using var logRate = rateForLog.log();
+        using var power = value * logRate;
         using var next = value + 1.0;
         using var logFactorial = next.lgamma();
         return power - Rate - logFactorial;

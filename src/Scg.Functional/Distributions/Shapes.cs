@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using static TorchSharp.torch;
 
 namespace Scg.Distributions;
 
@@ -25,6 +26,28 @@ public static class Shapes
             result[n - i] = x == 1 ? y : x;
         }
         return result;
+    }
+
+    /// <summary>
+    /// The broadcast of two parameter shapes of a distribution, with a message naming the family and both
+    /// parameters when they do not broadcast.
+    /// </summary>
+    internal static long[] BroadcastParameters(string family, string firstName, Tensor first, string secondName, Tensor second)
+    {
+        ArgumentNullException.ThrowIfNull(first, firstName);
+        ArgumentNullException.ThrowIfNull(second, secondName);
+        var (a, b) = (first.shape, second.shape);
+        if (Broadcasts(a, b)) return Broadcast(a, b);
+        throw new ArgumentException(
+            $"{family}: the parameters {firstName} [{Format(a)}] and {secondName} [{Format(b)}] do not broadcast together; " +
+            "give them shapes whose sizes agree or are 1 in each dimension, counted from the right.", firstName);
+    }
+
+    private static bool Broadcasts(long[] a, long[] b)
+    {
+        for (var i = 1; i <= Math.Min(a.Length, b.Length); i++)
+            if (a[^i] != b[^i] && a[^i] != 1 && b[^i] != 1) return false;
+        return true;
     }
 
     /// <summary>The concatenation of two shapes.</summary>

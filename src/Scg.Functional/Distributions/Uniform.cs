@@ -16,7 +16,7 @@ public sealed class Uniform : Distribution
     {
         Check.RequireFloating(low, nameof(low));
         Check.RequireFloating(high, nameof(high));
-        var shape = Shapes.Broadcast(low.shape, high.shape);
+        var shape = Shapes.BroadcastParameters(Name, "low", low, "high", high);
         Low = low.expand(shape);
         High = high.expand(shape);
     }
@@ -41,6 +41,10 @@ public sealed class Uniform : Distribution
 
     /// <inheritdoc />
     public override Constraint Support => Constraints.Interval(Low, High);
+
+    /// <inheritdoc />
+    /// <remarks>True: the support [low, high) moves with both parameters.</remarks>
+    public override bool SupportDependsOnParameters => true;
 
     /// <inheritdoc />
     public override Device Device => Low.device;

@@ -16,7 +16,8 @@ public static class CostToGo
 {
     /// <summary>
     /// The detached cost-to-go of every sample site selected by <paramref name="include"/> (all when null), by
-    /// site name, expanded to the site's plate dimensions (other dimensions have size 1).
+    /// site name, shaped by the plates around the site: its rank is the deepest of them, a plate at dim d is
+    /// axis d, other axes have size 1 (a site outside every plate gets a scalar).
     /// </summary>
     /// <param name="trace">The trace.</param>
     /// <param name="include">Which sites need a cost-to-go.</param>
@@ -26,16 +27,24 @@ public static class CostToGo
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Walk(trace, include ?? (_ => true), (site, q) =>
         {
-            result[site.Name] = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+            result[site.Name] = AtSiteRank(q, site);
         });
         return result;
     }
 
     /// <summary>Calls <paramref name="visit"/> with each included site and its detached cost-to-go, in reverse program order.</summary>
-    internal static void Walk(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit)
+    internal static void Walk(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit) =>
+        new Walker(trace, include, visit).Run();
+
+    /// <summary>
+    /// <paramref name="q"/> (at the run's plate rank) expanded to the site's reduced shape and viewed at the rank
+    /// of the site's own plates; the axes dropped have size 1.
+    /// </summary>
+    internal static Tensor AtSiteRank(Tensor q, SampleNode site)
     {
-        var walker = new Walker(trace, include, visit);
-        walker.Block(trace.Root, Accumulator.Empty);
+        var full = q.expand(site.ReducedShape);
+        var rank = PlateRank.Of(site.Plates);
+        return rank == site.ReducedShape.Length ? full : full.reshape(site.ReducedShape[^rank..]);
     }
 
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
@@ -50,37 +59,75 @@ public static class CostToGo
     {
         private readonly ImmutableArray<PlateFrame> plates = trace.Plates;
 
-        public Accumulator Block(TraceBlock block, Accumulator tail)
+        /// <summary>
+        /// Walks the block tree backwards. A frame is a block being walked: <c>Tail</c> holds the costs after the
+        /// block (downstream of all its nodes), <c>Own</c> those of the block seen so far. A product's branches are
+        /// walked as child frames, each with the same tail (the product's siblings are not downstream of each
+        /// other); their sums are added to the parent's own when each finishes. An explicit stack, not recursion:
+        /// products nest as deeply as the model recursed.
+        /// </summary>
+        public void Run()
         {
-            var own = Accumulator.Empty;
-            for (var i = block.Items.Count - 1; i >= 0; i--)
+            var stack = new Stack<Frame>();
+            stack.Push(new Frame(trace.Root, Accumulator.Empty));
+            while (stack.Count > 0)
             {
-                var item = block.Items[i];
-                if (item.Branches is { } branches)
+                var frame = stack.Peek();
+                if (frame.Branch is { } branches && frame.NextBranch < branches.Length)
                 {
-                    var outer = tail.Plus(own);
-                    foreach (var b in branches) own = own.Plus(Block(b, outer));
+                    stack.Push(new Frame(branches[frame.NextBranch++], frame.Outer));
+                    continue;
+                }
+                frame.Branch = null;
+                if (frame.Item < 0)
+                {
+                    stack.Pop();
+                    if (stack.Count > 0) stack.Peek().Own = stack.Peek().Own.Plus(frame.Own);
+                    continue;
+                }
+                var item = frame.Block.Items[frame.Item--];
+                if (item.Branches is { } children)
+                {
+                    (frame.Branch, frame.NextBranch, frame.Outer) = (children, 0, frame.Tail.Plus(frame.Own));
                     continue;
                 }
                 var node = trace.Nodes[item.Node];
                 if (node is SampleNode site)
                 {
-                    if (include(site)) visit(site, Reduce(tail.Plus(own), site));
+                    if (include(site)) visit(site, Reduce(frame.Tail.Plus(frame.Own), site));
                 }
                 else if (Contribution(node) is { } c)
                 {
-                    own = own.Add(node.PlateMask, node.ReducedShape.Length, c);
+                    frame.Own = frame.Own.Add(node.PlateMask, c);
                 }
             }
-            return own;
+        }
+
+        private sealed class Frame(TraceBlock block, Accumulator tail)
+        {
+            public TraceBlock Block { get; } = block;
+
+            public Accumulator Tail { get; } = tail;
+
+            public Accumulator Own { get; set; } = Accumulator.Empty;
+
+            /// <summary>The next item to walk, counting down.</summary>
+            public int Item { get; set; } = block.Items.Count - 1;
+
+            /// <summary>The branches of the product being walked, if any, and the tail they share.</summary>
+            public TraceBlock[]? Branch { get; set; }
+
+            public int NextBranch { get; set; }
+
+            public Accumulator Outer { get; set; } = Accumulator.Empty;
         }
 
         private Tensor Reduce(Accumulator acc, SampleNode site)
         {
             Tensor? q = null;
-            foreach (var (mask, rank, sum) in acc.Entries)
+            foreach (var (mask, sum) in acc.Entries)
             {
-                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates, rank);
+                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates);
                 q = q is null ? part : q + part;
             }
             return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
@@ -88,16 +135,16 @@ public static class CostToGo
     }
 
     /// <summary>Sums of costs grouped by plate set (few groups in practice: one per distinct plate nesting).</summary>
-    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, int Rank, Tensor Sum)> Entries)
+    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, Tensor Sum)> Entries)
     {
         public static Accumulator Empty { get; } = new([]);
 
-        public Accumulator Add(ulong mask, int rank, Tensor value)
+        public Accumulator Add(ulong mask, Tensor value)
         {
             for (var i = 0; i < Entries.Length; i++)
                 if (Entries[i].Mask == mask)
-                    return new(Entries.SetItem(i, (mask, rank, Entries[i].Sum + value)));
-            return new(Entries.Add((mask, rank, value)));
+                    return new(Entries.SetItem(i, (mask, Entries[i].Sum + value)));
+            return new(Entries.Add((mask, value)));
         }
 
         public Accumulator Plus(Accumulator other)
@@ -105,7 +152,7 @@ public static class CostToGo
             if (other.Entries.IsEmpty) return this;
             if (Entries.IsEmpty) return other;
             var result = this;
-            foreach (var (mask, rank, sum) in other.Entries) result = result.Add(mask, rank, sum);
+            foreach (var (mask, sum) in other.Entries) result = result.Add(mask, sum);
             return result;
         }
     }

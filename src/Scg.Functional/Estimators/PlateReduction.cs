@@ -43,15 +43,16 @@ internal static class PlateReduction
 
     /// <summary>
     /// Sums, keeping size-1 dimensions, the plate dimensions that are in <paramref name="from"/> but not in
-    /// <paramref name="to"/>; <paramref name="rank"/> is the tensor's rank.
+    /// <paramref name="to"/>. The tensor's rightmost axes are the run's plate axes (<see cref="PlateRank"/>);
+    /// any axes to their left (a stacking dimension) are kept.
     /// </summary>
-    public static Tensor Marginalise(Tensor t, ulong from, ulong to, ImmutableArray<PlateFrame> plates, long rank)
+    public static Tensor Marginalise(Tensor t, ulong from, ulong to, ImmutableArray<PlateFrame> plates)
     {
         var extra = from & ~to;
         if (extra == 0) return t;
         var dims = new List<long>();
         foreach (var p in plates)
-            if ((extra & (1UL << p.Id)) != 0 && -p.Dim <= rank) dims.Add(p.Dim);
-        return dims.Count == 0 ? t : t.sum([.. dims], keepdim: true);
+            if ((extra & (1UL << p.Id)) != 0) dims.Add(p.Dim);
+        return t.sum([.. dims], keepdim: true);
     }
 }

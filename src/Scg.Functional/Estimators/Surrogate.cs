@@ -17,13 +17,16 @@ public static class Surrogate
     /// <summary>Builds the surrogate and the reported cost of <paramref name="trace"/>.</summary>
     /// <param name="trace">A trace recorded by an interpreter.</param>
     /// <param name="options">Baseline and other options; defaults when null.</param>
+    /// <exception cref="ArgumentException">A baseline's shape does not broadcast to its site's log-probability,
+    /// or, with <see cref="SurrogateOptions.ValidateArguments"/>, a cost, an observation's log-probability, a
+    /// score-function site's log-probability or a baseline is not finite; the message names the node.</exception>
     public static SurrogateObjective Build(Trace trace, SurrogateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         options ??= SurrogateOptions.Default;
         var (cost, score) = options.Vectorize && options.Baseline is null
             ? VectorizedSurrogate.Build(trace)
-            : PerSite(trace, options.Baseline);
+            : PerSite(trace, options);
 
         cost ??= Zero(trace);
         var surrogate = score is null ? cost : cost + score;
@@ -33,7 +36,12 @@ public static class Surrogate
             surrogate = surrogate / k;
             cost = cost / k;
         }
-        return new SurrogateObjective(surrogate, cost.detach());
+        if (options.ValidateArguments) SurrogateChecks.RequireFinite(trace, surrogate);
+        var hasGradient = surrogate.requires_grad;
+        // A surrogate without a graph would make torch.autograd.grad terminate the process: give it an
+        // (unconnected) one, so backward() is a no-op and grad(…, allow_unused: true) answers zeros.
+        if (!hasGradient && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
+        return new SurrogateObjective(surrogate, cost.detach()) { HasGradient = hasGradient };
     }
 
     /// <summary>Builds the surrogate of a run's trace; see <see cref="Build"/>.</summary>
@@ -45,7 +53,7 @@ public static class Surrogate
     /// The general path (independent products, baselines): one cost-to-go per site from the reverse walk; the
     /// per-node sums are stacked and added once, so the autograd graph has no chain of N additions.
     /// </summary>
-    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, Baseline? baseline)
+    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, SurrogateOptions options)
     {
         var costs = new List<Tensor>();
         foreach (var node in trace.Nodes)
@@ -57,7 +65,16 @@ public static class Surrogate
         var terms = new List<Tensor>();
         CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
         {
-            var signal = baseline?.Invoke(site, q) is { } b ? q - b.detach() : q;
+            var signal = q;
+            if (options.Baseline is { } baseline)
+            {
+                var local = CostToGo.AtSiteRank(q, site);
+                if (baseline(site, local) is { } b)
+                {
+                    SurrogateChecks.Baseline(site, b, local.shape, options.ValidateArguments);
+                    signal = local - b.detach();
+                }
+            }
             terms.Add(site.Reduced!.mul(signal).sum());
         });
         return (SumOf(costs), SumOf(terms));

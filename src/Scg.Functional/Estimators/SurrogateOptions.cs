@@ -13,6 +13,12 @@ public sealed record SurrogateOptions
     /// </summary>
     public bool Vectorize { get; init; } = true;
 
+    /// <summary>
+    /// Check that the surrogate is finite (one check of the total; when it fails, the node at fault is found
+    /// and named) and that baselines are finite. Default true. Baseline shapes are always checked.
+    /// </summary>
+    public bool ValidateArguments { get; init; } = true;
+
     /// <summary>The options used when none are given.</summary>
     public static SurrogateOptions Default { get; } = new();
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using Scg.Tracing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,12 +7,13 @@ using static TorchSharp.torch;
 namespace Scg.Estimators;
 
 /// <summary>
-/// The surrogate of a trace, built with a number of tensor operations that does not grow with the number of
-/// sites: costs are stacked per plate set and shape (newest first), their suffix
-/// sums come from one cumulative sum, and each group of like-shaped score-function sites gathers its cost-to-go with one
-/// index and multiplies it with its stacked log-probabilities. Inside independent products, the costs in later
-/// branches of a site's products (recorded after it but not downstream of it) are summed per branch with one
-/// scatter, and taken away. Equal to the per-site walk up to the order of floating-point additions.
+/// The surrogate of a trace with a number of tensor operations that grows with the number of distinct plate
+/// layouts, not with the number of sites. Costs (observations as −log p) of one plate set are stacked newest
+/// first; one cumulative sum gives their suffix sums, so the sum of the costs with group positions [lo, hi) is
+/// row (n − lo) minus row (n − hi) (row 0 is zero). A site's downstream costs are a few such ranges
+/// (<see cref="DownstreamRanges"/>): one, [start, n), outside independent products. Score-function sites of
+/// one plate set are stacked too, and gather their cost-to-go with one index per cost group. Every reduced
+/// tensor has the run's plate rank, so parts from different plate sets line up axis by axis.
 /// </summary>
 internal static class VectorizedSurrogate
 {
@@ -21,220 +21,149 @@ internal static class VectorizedSurrogate
 
     public static (Tensor? Cost, Tensor? Score) Build(Trace trace)
     {
-        var costGroups = new List<CostGroup>();
-        var siteGroups = new List<SiteGroup>();
-        var counts = new List<int>();
-        var branches = trace.HasProducts ? new ProductBranches(trace) : null;
+        var costs = new List<Group>();
+        var sites = new List<Group>();
+        var ordinal = 0;
         foreach (var node in trace.Nodes)
         {
             switch (node)
             {
                 case CostNode:
-                    Group(costGroups, counts, node).Add(node.Reduced!, node.Branch, branches);
+                    GroupOf(costs, node).Add(node.Reduced!, ordinal++);
                     break;
                 case ObserveNode:
-                    Group(costGroups, counts, node).Add(node.Reduced!.neg(), node.Branch, branches);
+                    GroupOf(costs, node).Add(node.Reduced!.neg(), ordinal++);
                     break;
-                case SampleNode { IsScoreFunction: true }:
-                    SiteGroupFor(siteGroups, node).Add(node.Reduced!, counts, node.Branch, branches);
+                case SampleNode { IsScoreFunction: true } site:
+                    GroupOf(sites, node).Add(node.Reduced!, ordinal, site);
                     break;
             }
         }
 
-        // Costs are stacked newest first, so a cumulative sum gives suffix sums: with a zero row in front,
-        // row n − i of a group of n costs is the sum of its costs from the i-th on (row 0 is "none left").
         Tensor? cost = null;
-        var suffix = new Tensor[costGroups.Count];
-        var later = new Tensor?[costGroups.Count];
-        for (var g = 0; g < costGroups.Count; g++)
+        var suffix = new Tensor[costs.Count];
+        for (var g = 0; g < costs.Count; g++)
         {
-            var values = costGroups[g].Values;
+            var values = costs[g].Tensors;
             values.Reverse();
             var stacked = stack(values);
-            var sum = stacked.sum();
-            cost = cost is null ? sum : cost + sum;
-            if (siteGroups.Count == 0) continue;
+            cost = cost is null ? stacked.sum() : cost + stacked.sum();
+            if (sites.Count == 0) continue;
             using var _ = no_grad();
             using var running = stacked.cumsum(0);
-            suffix[g] = PadFront(running, costGroups[g].Shape.Length);
-            if (branches is not null && costGroups[g].InBranches) later[g] = LaterSiblingSums(costGroups[g], stacked, branches);
+            suffix[g] = PadFront(running);
         }
+        if (sites.Count == 0) return (cost, null);
 
+        var ranges = trace.HasProducts ? new DownstreamRanges(trace) : null;
         Tensor? score = null;
-        foreach (var group in siteGroups)
+        foreach (var group in sites)
         {
-            var lps = stack(group.LogProbs);
             Tensor? q = null;
-            for (var g = 0; g < costGroups.Count; g++)
+            for (var g = 0; g < costs.Count; g++)
             {
-                using var index = tensor(group.SuffixRows(g, costGroups[g].Values.Count), device: suffix[g].device);
-                var downstream = suffix[g].index_select(0, index);
-                if (later[g] is { } siblings && group.InBranches)
-                    downstream = downstream - group.Separated(siblings, branches!);
-                var part = PlateReduction.Marginalise(downstream, costGroups[g].Mask, group.Mask, trace.Plates, 1 + costGroups[g].Shape.Length);
-                group.QRank = Math.Max(group.QRank, costGroups[g].Shape.Length);
+                var downstream = ranges is null ? Suffixes(group, costs[g], suffix[g]) : InRanges(group, costs[g], suffix[g], ranges);
+                var part = PlateReduction.Marginalise(downstream, costs[g].Mask, group.Mask, trace.Plates);
                 q = q is null ? part : q + part;
             }
             if (q is null) continue;
-            var rank = 1 + Math.Max(group.Shape.Length, group.QRank);
-            var term = AlignRank(lps, 1 + group.Shape.Length, rank).mul(AlignRank(q, 1 + group.QRank, rank)).sum();
+            var term = stack(group.Tensors).mul(q).sum();
             score = score is null ? term : score + term;
         }
         return (cost, score);
     }
 
-    /// <summary>A zero row in front of dimension 0.</summary>
-    private static Tensor PadFront(Tensor t, int innerRank)
+    /// <summary>
+    /// Outside independent products the costs downstream of a site are all the costs after it: row k is the
+    /// suffix sum from the first cost of the group recorded after the k-th site.
+    /// </summary>
+    private static Tensor Suffixes(Group sites, Group costs, Tensor suffix)
     {
-        var padding = new long[2 * innerRank + 2];
-        padding[^2] = 1;
-        return nn.functional.pad(t, padding);
+        var n = costs.Keys.Count;
+        var rows = new long[sites.Keys.Count];
+        for (var k = 0; k < rows.Length; k++) rows[k] = n - costs.PositionOf(sites.Keys[k]);
+        using var index = tensor(rows, device: suffix.device);
+        return suffix.index_select(0, index);
     }
 
     /// <summary>
-    /// For every product branch b, the group's costs in the later branches of b's product, as rows of a tensor
-    /// with a zero row in front: row (B − b − 1) − row (B − last(b) − 1), B the number of branches, is that sum.
-    /// A cost counts in each branch on its path.
+    /// With independent products, row k sums the group's costs over each range downstream of the k-th site:
+    /// every (site, range) pair is a difference of two suffix rows, added into the site's row with one scatter.
     /// </summary>
-    private static Tensor LaterSiblingSums(CostGroup group, Tensor stackedNewestFirst, ProductBranches branches)
+    private static Tensor InRanges(Group sites, Group costs, Tensor suffix, DownstreamRanges ranges)
     {
-        var n = group.Values.Count;
-        var (rows, ids) = group.Memberships(n);
-        using var rowIndex = tensor(rows, device: stackedNewestFirst.device);
-        using var branchIndex = tensor(ids, device: stackedNewestFirst.device);
-        using var members = stackedNewestFirst.index_select(0, rowIndex);
-        var shape = stackedNewestFirst.shape;
-        shape[0] = branches.Count;
-        using var totals = zeros(shape, stackedNewestFirst.dtype, stackedNewestFirst.device).index_add_(0, branchIndex, members, One);
-        using var fromLast = totals.flip(0).cumsum(0);
-        return PadFront(fromLast, group.Shape.Length);
-    }
-
-    /// <summary>Inserts size-1 dimensions after the leading (stacking) dimension, from rank <paramref name="from"/> to <paramref name="rank"/>.</summary>
-    private static Tensor AlignRank(Tensor t, int from, int rank)
-    {
-        if (from == rank) return t;
-        var shape = t.shape;
-        var aligned = new long[rank];
-        var pad = rank - from;
-        aligned[0] = shape[0];
-        for (var i = 1; i < rank; i++) aligned[i] = i <= pad ? 1 : shape[i - pad];
-        return t.view(aligned);
-    }
-
-    private static CostGroup Group(List<CostGroup> groups, List<int> counts, TraceNode node)
-    {
-        for (var i = 0; i < groups.Count; i++)
-            if (groups[i].Matches(node))
+        var n = costs.Keys.Count;
+        var owner = new List<long>();
+        var from = new List<long>();
+        var to = new List<long>();
+        for (var k = 0; k < sites.Sites.Count; k++)
+        {
+            for (var r = ranges.Of(sites.Sites[k]); r is not null; r = r.Next)
             {
-                counts[i]++;
-                return groups[i];
+                var (lo, hi) = (costs.PositionOf(r.Lo), costs.PositionOf(r.Hi));
+                if (lo == hi) continue;
+                owner.Add(k);
+                from.Add(n - lo);
+                to.Add(n - hi);
             }
-        var group = new CostGroup(node.PlateMask, node.ReducedShape);
-        groups.Add(group);
-        counts.Add(1);
-        return group;
+        }
+        var shape = suffix.shape;
+        shape[0] = sites.Keys.Count;
+        var q = zeros(shape, suffix.dtype, suffix.device);
+        if (owner.Count == 0) return q;
+        using var ownerIndex = tensor(owner.ToArray(), device: suffix.device);
+        using var fromIndex = tensor(from.ToArray(), device: suffix.device);
+        using var toIndex = tensor(to.ToArray(), device: suffix.device);
+        using var sums = suffix.index_select(0, fromIndex) - suffix.index_select(0, toIndex);
+        return q.index_add_(0, ownerIndex, sums, One);
     }
 
-    private static SiteGroup SiteGroupFor(List<SiteGroup> groups, TraceNode node)
+    /// <summary>A zero row in front of dimension 0.</summary>
+    private static Tensor PadFront(Tensor t)
+    {
+        var padding = new long[2 * t.Dimensions];
+        padding[^2] = 1;   // pairs run from the last dimension to the first: (before, after) of dim 0 come last
+        return nn.functional.pad(t, padding);
+    }
+
+    private static Group GroupOf(List<Group> groups, TraceNode node)
     {
         foreach (var g in groups)
-            if (g.Matches(node)) return g;
-        var group = new SiteGroup(node.PlateMask, node.ReducedShape);
+            if (g.Mask == node.PlateMask && g.Shape.AsSpan().SequenceEqual(node.ReducedShape)) return g;
+        var group = new Group(node.PlateMask, node.ReducedShape);
         groups.Add(group);
         return group;
     }
 
-    /// <summary>Nodes that can be stacked together: same plates and shape (stacking promotes mixed dtypes).</summary>
-    private abstract record Stackable(ulong Mask, long[] Shape)
+    /// <summary>
+    /// Nodes of one plate set and shape, in program order (stacking promotes mixed dtypes, so shape and plates
+    /// decide): their tensors and a cost ordinal each (a cost's own; for a site, the number of costs before it).
+    /// </summary>
+    private sealed class Group(ulong mask, long[] shape)
     {
-        public bool Matches(TraceNode node) =>
-            Mask == node.PlateMask && Shape.AsSpan().SequenceEqual(node.ReducedShape);
-    }
+        public ulong Mask { get; } = mask;
 
-    private sealed record CostGroup(ulong Mask, long[] Shape) : Stackable(Mask, Shape)
-    {
-        private readonly List<int> memberCosts = [];
-        private readonly List<int> memberBranches = [];
+        public long[] Shape { get; } = shape;
 
-        public List<Tensor> Values { get; } = [];
+        public List<Tensor> Tensors { get; } = [];
 
-        /// <summary>True when some cost of the group lies inside an independent product.</summary>
-        public bool InBranches => memberCosts.Count > 0;
+        public List<int> Keys { get; } = [];
 
-        public void Add(Tensor value, BranchPath? path, ProductBranches? branches)
+        /// <summary>The sites of a group of score-function sites.</summary>
+        public List<SampleNode> Sites { get; } = [];
+
+        public void Add(Tensor t, int key, SampleNode? site = null)
         {
-            if (branches is not null && path is not null)
-            {
-                var start = memberBranches.Count;
-                branches.BranchesOf(path, memberBranches);
-                for (var i = start; i < memberBranches.Count; i++) memberCosts.Add(Values.Count);
-            }
-            Values.Add(value);
+            Tensors.Add(t);
+            Keys.Add(key);
+            if (site is not null) Sites.Add(site);
         }
 
-        /// <summary>(row in the newest-first stack of <paramref name="n"/> costs, branch) for every branch of every cost.</summary>
-        public (long[] Rows, long[] Branches) Memberships(int n) =>
-            (memberCosts.Select(k => (long)(n - 1 - k)).ToArray(), memberBranches.Select(b => (long)b).ToArray());
-    }
-
-    /// <summary>Score-function sites of one plate set and shape, with the number of each cost group's
-    /// entries recorded before each site (the index of the first cost downstream of it).</summary>
-    private sealed record SiteGroup(ulong Mask, long[] Shape) : Stackable(Mask, Shape)
-    {
-        private readonly List<int[]> starts = [];
-
-        /// <summary>The largest rank of the cost groups summed into this group's cost-to-go.</summary>
-        public int QRank { get; set; }
-
-        public List<Tensor> LogProbs { get; } = [];
-
-        private readonly List<int> pairSites = [];
-        private readonly List<int> pairBranches = [];
-
-        /// <summary>True when some site of the group lies inside an independent product.</summary>
-        public bool InBranches => pairSites.Count > 0;
-
-        public void Add(Tensor logProb, List<int> counts, BranchPath? path, ProductBranches? branches)
+        /// <summary>How many of the group's costs have an ordinal below <paramref name="ordinal"/>.</summary>
+        public int PositionOf(int ordinal)
         {
-            if (branches is not null && path is not null)
-            {
-                var start = pairBranches.Count;
-                branches.BranchesOf(path, pairBranches);
-                for (var i = start; i < pairBranches.Count; i++) pairSites.Add(LogProbs.Count);
-            }
-            LogProbs.Add(logProb);
-            starts.Add([.. counts]);
-        }
-
-        /// <summary>
-        /// For each site, the costs after it that lie in later branches of the products it is inside (not
-        /// downstream of it): one per product on its path, summed.
-        /// </summary>
-        public Tensor Separated(Tensor laterSums, ProductBranches branches)
-        {
-            var b = (long)branches.Count;
-            var upTo = pairBranches.Select(x => b - x - 1).ToArray();
-            var beyond = pairBranches.Select(x => b - branches.LastSibling(x) - 1).ToArray();
-            using var upToIndex = tensor(upTo, device: laterSums.device);
-            using var beyondIndex = tensor(beyond, device: laterSums.device);
-            using var sitesIndex = tensor(pairSites.Select(i => (long)i).ToArray(), device: laterSums.device);
-            using var a = laterSums.index_select(0, upToIndex);
-            using var c = laterSums.index_select(0, beyondIndex);
-            using var perPair = a - c;
-            var shape = laterSums.shape;
-            shape[0] = LogProbs.Count;
-            return zeros(shape, laterSums.dtype, laterSums.device).index_add_(0, sitesIndex, perPair, One);
-        }
-
-        /// <summary>For each site, the row of the padded suffix sums of a cost group of <paramref name="costs"/>
-        /// entries that holds the costs recorded after the site.</summary>
-        public long[] SuffixRows(int costGroup, int costs)
-        {
-            var result = new long[starts.Count];
-            for (var i = 0; i < result.Length; i++)
-                result[i] = costs - (costGroup < starts[i].Length ? starts[i][costGroup] : 0);
-            return result;
+            var i = Keys.BinarySearch(ordinal);
+            return i >= 0 ? i : ~i;
         }
     }
 }

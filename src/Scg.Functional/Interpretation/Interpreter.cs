@@ -23,6 +23,17 @@ public static class Interpreter
     /// Runs <paramref name="model"/> with every sample site fixed to the value given under its name (scoring
     /// the model at those values). Replayed sites contribute their log-probabilities but no score-function term.
     /// </summary>
+    /// <remarks>
+    /// <para>Replayed values are used as given, autograd graph included: gradients flow through a replayed value
+    /// into whatever computed it. This is what replaying a guide's reparameterised samples into a model needs
+    /// (an ELBO): the model's costs then differentiate through the guide's draws. Pass <c>value.detach()</c> to
+    /// cut that path. A replayed site never adds a score-function term, whatever its estimator: its value was
+    /// not drawn in this run.</para>
+    /// <para>Each value must broadcast to the site's batch shape (its plates, the particle plate included)
+    /// followed by its event shape, with no extra dimensions; a value with fewer leading dimensions (or size 1)
+    /// is the same for every element. Values recorded with <see cref="RunOptions.Particles"/> = K carry the
+    /// particle dimension, so replay them with the same K.</para>
+    /// </remarks>
     /// <typeparam name="T">The model's value type.</typeparam>
     /// <param name="model">The model to run.</param>
     /// <param name="values">One value per sample site of the model, by site name.</param>
@@ -34,7 +45,12 @@ public static class Interpreter
         return Run(model, values, options);
     }
 
-    /// <summary>Replays <paramref name="model"/> at the sample values recorded in <paramref name="trace"/>.</summary>
+    /// <summary>
+    /// Replays <paramref name="model"/> at the sample values recorded in <paramref name="trace"/> (see
+    /// <see cref="Replay{T}(Model{T}, IReadOnlyDictionary{string, Tensor}, RunOptions?)"/> for what replay keeps).
+    /// A trace recorded with <see cref="RunOptions.Particles"/> = K is replayed with the same K, its particle
+    /// dimension where it was recorded (unless <see cref="RunOptions.MaxPlateNesting"/> is given).
+    /// </summary>
     /// <typeparam name="T">The model's value type.</typeparam>
     /// <param name="model">The model to run.</param>
     /// <param name="trace">A trace whose sample sites match the model's.</param>
@@ -42,7 +58,24 @@ public static class Interpreter
     public static RunResult<T> Replay<T>(Model<T> model, Trace trace, RunOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
+        options ??= RunOptions.Default;
+        if (options.Particles > 0 && options.MaxPlateNesting is null && trace.ParticlePlate is { } recorded)
+            options = options with { MaxPlateNesting = -recorded.Dim - 1 };
         return Run(model, trace.Samples.ToDictionary(s => s.Name, s => s.Value, StringComparer.Ordinal), options);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> once, without gradients and with a throw-away random source, so that every
+    /// parameter it reads is created in the options' store (as a leaf that requires gradients). The run's trace
+    /// is discarded; a seeded <see cref="RunOptions.Generator"/> is left untouched. Called by
+    /// <see cref="ParamStore.Initialize{T}"/>.
+    /// </summary>
+    internal static void InitializeParams<T>(Model<T> model, RunOptions options)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var throwAway = new Generator(0, CPU);
+        Run(model, null, options with { Generator = throwAway, Seed = null });
     }
 
     private static RunResult<T> Run<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions? options)
@@ -57,7 +90,7 @@ public static class Interpreter
         var reserved = 0;
         if (options.Particles > 0)
         {
-            var nesting = options.MaxPlateNesting ?? MeasureNesting(model, store, replay);
+            var nesting = options.MaxPlateNesting ?? MeasureNesting(model, store, options.ValidateArguments);
             reserved = -(nesting + 1);
             toRun = Model.Plate(PlateFrame.ParticlesName, options.Particles, model, reserved);
         }
@@ -66,12 +99,17 @@ public static class Interpreter
         return new RunResult<T>(value, ctx.Freeze());
     }
 
-    private static int MeasureNesting<T>(Model<T> model, ParamStore store, IReadOnlyDictionary<string, Tensor>? replay)
+    /// <summary>
+    /// The batch rank the model uses by itself: a dry run without gradients, with fresh draws at every site
+    /// (replayed values may carry a particle dimension, which must not count) and the same argument checks as
+    /// the real run (so that invalid parameters are reported with the site's name, not by a native sampler).
+    /// </summary>
+    private static int MeasureNesting<T>(Model<T> model, ParamStore store, bool validate)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var dryGenerator = new Generator(0, CPU);
-        var ctx = new RunContext(dryGenerator, store, replay, validate: false);
+        var ctx = new RunContext(dryGenerator, store, replay: null, validate);
         model.Run(ctx);
         return ctx.MaxBatchRank;
     }

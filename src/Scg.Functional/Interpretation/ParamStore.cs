@@ -43,6 +43,11 @@ public sealed class ParamStore
         using (no_grad())
         {
             var value = init() ?? throw new InvalidOperationException($"The initialiser of parameter '{name}' returned null.");
+            if (!is_floating_point(value) && !is_complex(value))
+                throw new ArgumentException(
+                    $"Parameter '{name}': the initial value has type {value.dtype}, but a parameter needs a floating-point " +
+                    "type to have gradients; create it with a floating dtype (for example ScalarType.Float32) or convert it with to_type.",
+                    nameof(init));
             initial = value.detach().clone();
         }
         var p = new Parameter(initial, requires_grad: true);
@@ -70,6 +75,28 @@ public sealed class ParamStore
             throw new ArgumentException($"Module '{name}' clashes with a parameter of the same name.", nameof(name));
         modules[name] = module;
         return module;
+    }
+
+    /// <summary>
+    /// Creates every parameter that <paramref name="model"/> reads, by running it once without gradients (its
+    /// trace is discarded, and a generator in <paramref name="options"/> is not advanced), so that an optimizer
+    /// can be built over <see cref="Parameters"/> before training. Parameters are created as leaves that require
+    /// gradients even when called under <c>no_grad</c>; existing ones are left as they are.
+    /// </summary>
+    /// <typeparam name="T">The model's value type.</typeparam>
+    /// <param name="model">The model whose parameters to create (for example the first step's model).</param>
+    /// <param name="options">Run options (particles, validation); their <see cref="RunOptions.Params"/> must be
+    /// null or this store.</param>
+    /// <returns>This store.</returns>
+    /// <exception cref="ArgumentException"><paramref name="options"/> names another store.</exception>
+    public ParamStore Initialize<T>(Model<T> model, RunOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= RunOptions.Default;
+        if (options.Params is { } other && !ReferenceEquals(other, this))
+            throw new ArgumentException("ParamStore.Initialize: options.Params is another store; leave it null or pass this store.", nameof(options));
+        Interpreter.InitializeParams(model, options with { Params = this });
+        return this;
     }
 
     /// <summary>The parameter called <paramref name="name"/>.</summary>

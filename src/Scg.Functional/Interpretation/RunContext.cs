@@ -51,7 +51,11 @@ internal sealed class RunContext
 
     public ParamStore Store => store;
 
-    /// <summary>The continuation stack of the program interpreter (<see cref="Step.Execute"/>).</summary>
+    /// <summary>
+    /// The continuation stack of the program interpreter (<see cref="Step.Execute"/>): binds, maps and the open
+    /// plates, products and repeats. When a step throws, the interpreter pops what the run left on it and
+    /// restores the plates and product branches, as if the scopes had been left normally.
+    /// </summary>
     public Stack<Frame> Continuations { get; } = new();
 
     public Trace Freeze()
@@ -62,7 +66,7 @@ internal sealed class RunContext
             throw new ArgumentException(
                 $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra)}.");
         }
-        return new Trace([.. nodes], [.. plates], root);
+        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root);
     }
 
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
@@ -78,6 +82,10 @@ internal sealed class RunContext
                 $"Sample site '{name}': pathwise estimation was requested, but {dist.Name} is not reparameterised; use ScoreFunction or Auto."),
             _ => estimator,
         };
+        if (resolved == SiteEstimator.ScoreFunction && dist.SupportDependsOnParameters)
+            throw new ArgumentException(
+                $"Sample site '{name}': score-function estimation was requested, but the support of {dist.Name} depends on its " +
+                "parameters, so the score function misses the moving boundary and its gradient is biased; use Pathwise or Auto.");
         dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
         var replayed = false;
@@ -88,6 +96,7 @@ internal sealed class RunContext
             value = given;
             replayed = true;
             replayedSites++;
+            CheckValueShape(name, "Replayed sample site", dist, batchShape, value);
             CheckSupport(name, "Replayed sample site", dist, value);
         }
         else
@@ -96,8 +105,8 @@ internal sealed class RunContext
         }
         var lp = dist.LogProb(value);
         if (replay is not null) sampledNames.Add(name);
-        // a drawn value has the distribution's batch shape; a replayed one may broadcast to more
-        var lpShape = replayed ? lp.shape : batchShape;
+        // a drawn value has the distribution's batch shape; a replayed one was checked to broadcast to it
+        var lpShape = batchShape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new SampleNode
         {
@@ -115,10 +124,10 @@ internal sealed class RunContext
         ArgumentNullException.ThrowIfNull(value);
         if (validate && dist.ParameterError() is { } error)
             throw new ArgumentException($"Observe site '{name}': invalid {dist.Name} parameters: {error}.");
-        dist = ExpandToPlates(name, dist, out _);
+        dist = ExpandToPlates(name, dist, out var lpShape);
+        CheckValueShape(name, "Observe site", dist, lpShape, value);
         CheckSupport(name, "Observe site", dist, value);
         var lp = dist.LogProb(value);
-        var lpShape = lp.shape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
         Record(new ObserveNode
         {
@@ -140,7 +149,10 @@ internal sealed class RunContext
         if (!fits)
             throw new ArgumentException(
                 $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
-                $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first.");
+                $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first" +
+                (ReservedDim != 0 && shape.Length >= -ReservedDim
+                    ? $", or, if the model uses more batch dimensions, set RunOptions.MaxPlateNesting to at least {shape.Length} (it is {-ReservedDim - 1})."
+                    : "."));
         var expanded = Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
         {
@@ -158,17 +170,20 @@ internal sealed class RunContext
         return p;
     }
 
-    public T Plate<T>(string name, long size, int? dim, Func<RunContext, T> body)
+    /// <summary>
+    /// Opens plate <paramref name="name"/> for the body about to run (<see cref="PlateStep"/>); returns what
+    /// <see cref="ExitPlate"/> restores when the body's value arrives (or when it throws).
+    /// </summary>
+    public PlateExit EnterPlate(string name, long size, int? dim)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"Plate '{name}' must have a positive size (got {size}).");
         if (active.Any(p => p.Name == name)) throw new ArgumentException($"Plate '{name}' is already open; plates cannot nest inside themselves.");
         var d = dim ?? FreeDim();
         if (d >= 0) throw new ArgumentOutOfRangeException(nameof(dim), $"Plate '{name}': dim must be negative (counted from the right), got {d}.");
+        CheckPlate(name, d, explicitDim: dim is not null);
         if (active.Any(p => p.Dim == d))
             throw new ArgumentException($"Plate '{name}' asks for dim {d}, already taken by plate '{active.First(p => p.Dim == d).Name}'.");
-        if (d == ReservedDim && name != PlateFrame.ParticlesName)
-            throw new ArgumentException($"Plate '{name}' would take dim {d}, which holds the particles; raise MaxPlateNesting in RunOptions.");
         if (!platesByName.TryGetValue(name, out var frame))
         {
             if (plates.Count == 64) throw new InvalidOperationException("A run may open at most 64 distinct plates.");
@@ -179,31 +194,35 @@ internal sealed class RunContext
         else if (frame.Size != size || frame.Dim != d)
             throw new ArgumentException($"Plate '{name}' was reopened as size {size} at dim {d}, but it is {frame.Size} at dim {frame.Dim}.");
 
-        var (savedActive, savedMask, savedShape) = (active, activeMask, frameShape);
+        var exit = new PlateExit(active, activeMask, frameShape);
         active = active.Add(frame);
         activeMask |= 1UL << frame.Id;
         frameShape = FrameShape(active);
-        try { return body(this); }
-        finally { (active, activeMask, frameShape) = (savedActive, savedMask, savedShape); }
+        return exit;
     }
 
-    public void Product(int operands, Action<RunContext, int> runOperand)
+    /// <summary>Closes the plate <see cref="EnterPlate"/> opened: restores the plates open before it.</summary>
+    public void ExitPlate(PlateExit exit) => (active, activeMask, frameShape) = (exit.Active, exit.Mask, exit.Shape);
+
+    /// <summary>Starts an independent product of <paramref name="operands"/> branches (<see cref="ProductStep"/>).</summary>
+    public ProductMark EnterProduct(int operands) => new(products++, block, branch, new TraceBlock[operands]);
+
+    /// <summary>Starts branch <paramref name="index"/> of <paramref name="product"/>: a new block and branch path.</summary>
+    public void EnterBranch(ProductMark product, int index)
     {
-        var id = products++;
-        var (parentBlock, parentBranch) = (block, branch);
-        var branches = new TraceBlock[operands];
-        try
-        {
-            for (var i = 0; i < operands; i++)
-            {
-                branches[i] = block = new TraceBlock();
-                branch = new BranchPath(id, i, parentBranch);
-                runOperand(this, i);
-            }
-        }
-        finally { (block, branch) = (parentBlock, parentBranch); }
-        block.Items.Add(new BlockItem(-1, branches));
+        product.Branches[index] = block = new TraceBlock();
+        branch = new BranchPath(product.Id, index, product.ParentBranch);
     }
+
+    /// <summary>Ends <paramref name="product"/> after its last branch: records it in the enclosing block.</summary>
+    public void ExitProduct(ProductMark product)
+    {
+        AbandonProduct(product);
+        block.Items.Add(new BlockItem(-1, product.Branches));
+    }
+
+    /// <summary>Leaves <paramref name="product"/> because a branch threw: restores the enclosing block and branch.</summary>
+    public void AbandonProduct(ProductMark product) => (block, branch) = (product.ParentBlock, product.ParentBranch);
 
     private void Claim(string name, string kind)
     {
@@ -224,11 +243,12 @@ internal sealed class RunContext
         var batch = dist.BatchShape;
         batchShape = batch;
         if (active.IsEmpty) return dist;
+        if (ReservedDim != 0 && batch.Length > -ReservedDim) throw NestingTooLow(name, batch);
         foreach (var p in active)
         {
             var i = batch.Length + p.Dim;
             if (i >= 0 && batch[i] != 1 && batch[i] != p.Size)
-                throw new ArgumentException(
+                throw p.IsParticles ? NestingTooLow(name, batch) : new ArgumentException(
                     $"Site '{name}': batch shape [{Shapes.Format(batch)}] has size {batch[i]} at dim {p.Dim}, but plate '{p.Name}' there has size {p.Size}.");
         }
         var target = Shapes.Broadcast(batch, frameShape);
@@ -237,11 +257,57 @@ internal sealed class RunContext
         return dist.Expand(target);
     }
 
+    /// <summary>
+    /// Plate checks: the name <c>particles</c> belongs to the interpreter's particle plate (the outermost plate of
+    /// a run with <see cref="RunOptions.Particles"/>), and no other plate may reach the particle dimension.
+    /// A plate placed automatically skipped the particle dimension, so it needs one dimension fewer.
+    /// </summary>
+    private void CheckPlate(string name, int dim, bool explicitDim)
+    {
+        if (name == PlateFrame.ParticlesName && !(ReservedDim != 0 && dim == ReservedDim && active.IsEmpty && plates.Count == 0))
+            throw new ArgumentException(
+                $"The plate name '{name}' is reserved for the vectorised particles of RunOptions.Particles; give the plate another name.");
+        if (ReservedDim != 0 && dim <= ReservedDim && name != PlateFrame.ParticlesName)
+            throw new ArgumentException(
+                $"Plate '{name}' takes dim {dim}, at or beyond the particle dimension (dim {ReservedDim}); RunOptions.MaxPlateNesting = " +
+                $"{-ReservedDim - 1} is too low for this model: set it to at least {(explicitDim ? -dim : -dim - 1)}, or leave it unset to have it measured.");
+    }
+
+    private ArgumentException NestingTooLow(string name, long[] batch) => new(
+        $"Site '{name}': batch shape [{Shapes.Format(batch)}] reaches the particle dimension (dim {ReservedDim}); " +
+        $"RunOptions.MaxPlateNesting = {-ReservedDim - 1} is too low for this model: set it to at least {batch.Length} " +
+        "(the number of batch dimensions the model uses itself), or leave it unset to have it measured.");
+
+    /// <summary>
+    /// Checks that an observed or replayed value broadcasts to the site's batch shape (plates included) followed
+    /// by its event shape, with no extra dimensions, so that its log-probability has exactly the batch shape.
+    /// </summary>
+    private void CheckValueShape(string name, string kind, Distribution dist, long[] batchShape, Tensor value)
+    {
+        var shape = value.shape;
+        var eventShape = dist.EventShape;
+        var fits = shape.Length <= batchShape.Length + eventShape.Length;
+        for (var i = 1; fits && i <= shape.Length; i++)
+        {
+            var expected = i <= eventShape.Length ? eventShape[^i] : batchShape[^(i - eventShape.Length)];
+            fits = shape[^i] == expected || shape[^i] == 1;
+        }
+        if (fits) return;
+        var hint = kind.StartsWith("Replayed", StringComparison.Ordinal)
+            ? "a trace recorded with RunOptions.Particles = K must be replayed with the same Particles"
+            : "put the data's batch dimensions in plates of their sizes, move event dimensions into the distribution (ToEvent), or reshape the value";
+        if (ReservedDim != 0) hint += $"; the particle dimension is dim {ReservedDim} (RunOptions.MaxPlateNesting = {-ReservedDim - 1})";
+        throw new ArgumentException(
+            $"{kind} '{name}': the value has shape [{Shapes.Format(shape)}], which does not fit the site's batch shape " +
+            $"[{Shapes.Format(batchShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}) followed by its event shape " +
+            $"[{Shapes.Format(eventShape)}] ({dist.Name}); its log-probability would gain dimensions. Fix: {hint}.");
+    }
+
     private void CheckSupport(string name, string kind, Distribution dist, Tensor value)
     {
         if (!validate) return;
-        if (!dist.Support.Contains(value))
-            throw new ArgumentException($"{kind} '{name}': the value lies outside the support of {dist.Name} ({dist.Support.Description}).");
+        if (dist.Support.FirstViolation(value) is { } found)
+            throw new ArgumentException($"{kind} '{name}': the value lies outside the support of {dist.Name} ({dist.Support.Description}): {found}.");
     }
 
     private int FreeDim()
@@ -259,3 +325,9 @@ internal sealed class RunContext
         return shape;
     }
 }
+
+/// <summary>The plate state <see cref="RunContext.ExitPlate"/> restores when a plate closes.</summary>
+internal readonly record struct PlateExit(ImmutableArray<PlateFrame> Active, ulong Mask, long[] Shape);
+
+/// <summary>An open independent product: its id, the block and branch around it, and its branches' blocks.</summary>
+internal readonly record struct ProductMark(int Id, TraceBlock ParentBlock, BranchPath? ParentBranch, TraceBlock[] Branches);

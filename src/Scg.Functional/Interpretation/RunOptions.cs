@@ -6,8 +6,9 @@ namespace Scg.Interpretation;
 public sealed record RunOptions
 {
     /// <summary>
-    /// The random source. When null and <see cref="Seed"/> is set, a CPU generator seeded with it is made;
-    /// when both are null, TorchSharp's default generator is used.
+    /// The random source. When null and <see cref="Seed"/> is set, a CPU generator seeded with it is made (one
+    /// per run; a training loop makes one for the whole loop); when both are null, TorchSharp's default generator
+    /// is used. A generator advances with every draw, so successive runs sharing it see fresh noise.
     /// </summary>
     public Generator? Generator { get; init; }
 
@@ -19,13 +20,19 @@ public sealed record RunOptions
 
     /// <summary>
     /// The number K of vectorised particles; 0 runs the model once without a particle plate. With K ≥ 1 the
-    /// model runs once inside a plate named <c>particles</c> of size K at dimension −(<see cref="MaxPlateNesting"/> + 1).
+    /// model runs once inside a plate named <c>particles</c> of size K at dimension −(<see cref="MaxPlateNesting"/> + 1),
+    /// and the reported cost is averaged over the particles. The name <c>particles</c> is reserved for this plate.
+    /// Every value drawn in the run carries the particle dimension; costs computed from such values must keep it
+    /// (never <c>.sum()</c> or <c>.mean()</c> over it): a cost that lacks it counts once per particle, so a sum
+    /// over K particles would be counted K times. Only a cost that is the same for every particle may omit it.
     /// </summary>
     public int Particles { get; init; }
 
     /// <summary>
     /// The number of batch dimensions the model uses itself (plates and other batch dimensions). Needed to place
     /// the particle dimension to their left; when null, a dry run of the model without gradients measures it.
+    /// A value that is too low is reported (a plate or a site's batch shape reaching the particle dimension)
+    /// with the value to set; a higher value than needed is harmless.
     /// </summary>
     public int? MaxPlateNesting { get; init; }
 

@@ -58,10 +58,15 @@ public static class Model
     /// <param name="estimator">How gradients pass the site.</param>
     /// <exception cref="ArgumentException">When run: the name is taken, a parameter is invalid, or pathwise was
     /// requested for a distribution that is not reparameterised. Messages name the site.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimator"/> is not a defined
+    /// <see cref="SiteEstimator"/> value.</exception>
     public static Model<Tensor> Sample(string name, Distribution distribution, SiteEstimator estimator = SiteEstimator.Auto)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(distribution);
+        if (!Enum.IsDefined(estimator))
+            throw new ArgumentOutOfRangeException(nameof(estimator),
+                $"Sample site '{name}': {(int)estimator} is not a SiteEstimator; use Auto, Pathwise or ScoreFunction.");
         return new(ctx => ctx.Sample(name, distribution, estimator));
     }
 
@@ -71,7 +76,12 @@ public static class Model
     /// </summary>
     /// <param name="name">The site's name, unique in a run.</param>
     /// <param name="distribution">The likelihood.</param>
-    /// <param name="value">The observed value; it must lie in the distribution's support.</param>
+    /// <param name="value">The observed value; it must lie in the distribution's support, and its shape must
+    /// broadcast to the distribution's batch shape (expanded to the enclosing plates) followed by its event shape,
+    /// with no extra dimensions: put data dimensions in plates of their sizes. A value with fewer leading
+    /// dimensions (or size 1 there) is the same observation for every element, counted once per element.</param>
+    /// <exception cref="ArgumentException">When run: the value's shape does not fit (the message names the site
+    /// and both shapes), or it lies outside the support.</exception>
     public static Model<Tensor> Observe(string name, Distribution distribution, Tensor value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -85,6 +95,15 @@ public static class Model
     /// element: its shape must broadcast to the plates' shape, and it is expanded to it (a scalar cost inside
     /// a plate of size N counts N times). Returns the cost.
     /// </summary>
+    /// <remarks>
+    /// Never reduce over a plate's dimension yourself, and in particular not over the particle dimension of
+    /// <see cref="RunOptions.Particles"/>: a cost computed from values that carry the particle dimension must keep
+    /// it (one cost per particle), since a scalar cost counts once per particle and the objective is averaged over
+    /// them, so <c>c.sum()</c> over K particles is counted K times too much. Only a cost that is the same for every
+    /// particle (built from parameters and data alone) may omit the particle dimension. Sum over the other,
+    /// non-plate dimensions freely. Scg cannot tell a summed cost from one that is the same for every particle,
+    /// so this rule is not checked.
+    /// </remarks>
     /// <param name="name">The node's name, unique in a run.</param>
     /// <param name="value">The cost tensor, differentiable in the parameters where it depends on them.</param>
     public static Model<Tensor> Cost(string name, Tensor value)
@@ -125,7 +144,8 @@ public static class Model
     /// Runs <paramref name="body"/> inside a plate: a batch dimension of <paramref name="size"/> elements whose
     /// sites and costs are conditionally independent element by element. Element i of a site inside the plate
     /// is upstream only of element i of the plate's later nodes; a node outside the plate that comes later
-    /// depends on all elements.
+    /// depends on all elements. The body runs on the interpreter's continuation stack, so plates nested
+    /// through recursion do not deepen the call stack (a run may open at most 64 distinct plates).
     /// </summary>
     /// <typeparam name="T">The body's value type.</typeparam>
     /// <param name="name">The plate's name.</param>
@@ -137,12 +157,13 @@ public static class Model
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(body);
-        return new(ctx => ctx.Plate(name, size, dim, body.Run));
+        return new(new PlateStep(name, size, dim, body.Program));
     }
 
     /// <summary>
     /// The independent product of two models: they run one after the other, but no node of one is downstream of
-    /// a site of the other. Everything after the product is downstream of both.
+    /// a site of the other. Everything after the product is downstream of both. The operands run on the
+    /// interpreter's continuation stack, so recursion through products of any depth is safe.
     /// </summary>
     /// <typeparam name="T1">The first value type.</typeparam>
     /// <typeparam name="T2">The second value type.</typeparam>
@@ -152,13 +173,7 @@ public static class Model
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
-        return new(ctx =>
-        {
-            T1 a = default!;
-            T2 b = default!;
-            ctx.Product(2, (c, i) => { if (i == 0) a = first.Run(c); else b = second.Run(c); });
-            return (a, b);
-        });
+        return new(new ProductStep([first.Program, second.Program], values => ((T1)values[0]!, (T2)values[1]!)));
     }
 
     /// <summary>The independent product of any number of models (see <see cref="Zip{T1, T2}"/>), in order.</summary>
@@ -168,17 +183,18 @@ public static class Model
     {
         ArgumentNullException.ThrowIfNull(models);
         var operands = models.Select(m => m ?? throw new ArgumentException("Model.Zip was given a null model.", nameof(models))).ToArray();
-        return new(ctx =>
+        return new(new ProductStep(operands.Select(m => m.Program).ToArray(), values =>
         {
-            var results = new T[operands.Length];
-            ctx.Product(operands.Length, (c, i) => results[i] = operands[i].Run(c));
+            var results = new T[values.Length];
+            for (var i = 0; i < values.Length; i++) results[i] = (T)values[i]!;
             return (IReadOnlyList<T>)results;
-        });
+        }));
     }
 
     /// <summary>
     /// Runs <paramref name="step"/> <paramref name="count"/> times in sequence, threading a state; each step is
-    /// downstream of the earlier ones. Runs as a loop, so long chains do not deepen the call stack.
+    /// downstream of the earlier ones. Runs as a loop on the interpreter's continuation stack, so neither long
+    /// chains nor repeats nested in steps (or reached by recursion) deepen the call stack.
     /// </summary>
     /// <typeparam name="TState">The state type.</typeparam>
     /// <param name="count">The number of steps.</param>
@@ -188,12 +204,7 @@ public static class Model
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentNullException.ThrowIfNull(step);
-        return new(ctx =>
-        {
-            var state = initial;
-            for (var t = 0; t < count; t++)
-                state = (step(state, t) ?? throw new InvalidOperationException($"Model.Repeat's step {t} returned null.")).Run(ctx);
-            return state;
-        });
+        return new(new RepeatStep(count, initial, (state, t) =>
+            (step((TState)state!, t) ?? throw new InvalidOperationException($"Model.Repeat's step {t} returned null.")).Program));
     }
 }

@@ -59,6 +59,38 @@ public sealed class Trace
     public TraceNode this[string name] =>
         byName.TryGetValue(name, out var n) ? n : throw new KeyNotFoundException($"The trace has no site named '{name}'.");
 
+    /// <summary>The sample site called <paramref name="name"/>.</summary>
+    /// <param name="name">The site's name.</param>
+    /// <exception cref="KeyNotFoundException">No node has that name, or the node is not a sample site.</exception>
+    public SampleNode Sample(string name) => Lookup<SampleNode>(name, "a sample site");
+
+    /// <summary>The observation called <paramref name="name"/>.</summary>
+    /// <param name="name">The observation's name.</param>
+    /// <exception cref="KeyNotFoundException">No node has that name, or the node is not an observation.</exception>
+    public ObserveNode Observation(string name) => Lookup<ObserveNode>(name, "an observation");
+
+    /// <summary>The cost node called <paramref name="name"/>.</summary>
+    /// <param name="name">The cost's name.</param>
+    /// <exception cref="KeyNotFoundException">No node has that name, or the node is not a cost.</exception>
+    public CostNode Cost(string name) => Lookup<CostNode>(name, "a cost");
+
+    private TNode Lookup<TNode>(string name, string kind) where TNode : TraceNode
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!byName.TryGetValue(name, out var node))
+            throw new KeyNotFoundException($"The trace has no node named '{name}' (looking for {kind}).");
+        return node as TNode ?? throw new KeyNotFoundException(
+            $"'{name}' in the trace is {KindOf(node)}, not {kind}.");
+    }
+
+    private static string KindOf(TraceNode node) => node switch
+    {
+        SampleNode => "a sample site",
+        ObserveNode => "an observation",
+        CostNode => "a cost",
+        _ => node.GetType().Name,
+    };
+
     /// <summary>Looks a sample, observe or cost node up by name.</summary>
     /// <param name="name">The node's name.</param>
     /// <param name="node">The node, when found.</param>

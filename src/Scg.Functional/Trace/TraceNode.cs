@@ -29,8 +29,9 @@ public abstract record TraceNode
 
     /// <summary>
     /// What the node contributes to estimators, reduced to its plates (non-plate dimensions summed): the
-    /// log-probability of a sample or observation, the value of a cost; null for parameters. Cached at record
-    /// time with its shape so that estimators make no further queries of the native tensor.
+    /// log-probability of a sample or observation, the value of a cost; null for parameters. In a frozen trace
+    /// every reduced tensor has the run's plate rank (<see cref="PlateRank"/>): plate dim d is axis d, other
+    /// axes have size 1. Cached with its shape so that estimators make no further queries of the native tensor.
     /// </summary>
     internal Tensor? Reduced { get; init; }
 
