@@ -253,10 +253,11 @@ type Rep =
     | Disc of Tensor            // [A] int64 index or 0/1
     | Gaussian of Tensor * Tensor  // mean [A], loading [A, #Normals]
 
-/// J(θ) = E[Σ_{c ∈ costs} c] in closed form (see the header). With `detachScore`, the parameters of every
-/// score-function site's distribution are detached (a Normal's mean and loading, a discrete site's logits):
-/// the expectation of the estimator that drops the score terms.
-let oracle (g: Graph) (theta: Tensor) (detachScore: bool) (costs: int list) : Tensor =
+/// The enumeration behind the oracle: log p(row) [A] over the rows of all discrete values, and an evaluator of
+/// affine forms on the rows, (mean [A, out], loading [A, #Normals]). The parameters of the distribution of every
+/// site i with `cut i` are detached (a Normal's mean and loading, a discrete site's logits). Shared with
+/// RandomPlatedTests, which unrolls plated programs into a Graph.
+let oracleRows (g: Graph) (theta: Tensor) (cut: int -> bool) : Tensor * (Affine -> Tensor * Tensor) =
     let n = g.Sites.Length
     let support = g.Sites |> Array.map (function Bern _ -> 2L | Cat _ -> 3L | Gauss _ -> 1L)
     let rows = Array.fold (*) 1L support
@@ -286,20 +287,20 @@ let oracle (g: Graph) (theta: Tensor) (detachScore: bool) (costs: int list) : Te
         mean, load
     let mutable logp = torch.zeros([| rows |], dtype = ScalarType.Float64)
     let mutable reps = Map.empty
-    let cut sf (t: Tensor) = if detachScore && sf then t.detach() else t
+    let cutIf i (t: Tensor) = if cut i then t.detach() else t
     for i in 0 .. n - 1 do
         match g.Sites.[i] with
         | Bern a ->
             let d = digit i
-            let logit = cut true ((fst (affine reps a)).squeeze(-1))
+            let logit = cutIf i ((fst (affine reps a)).squeeze(-1))
             logp <- logp + torch.nn.functional.logsigmoid((d.to_type(ScalarType.Float64) * 2.0 - 1.0) * logit)
             reps <- reps.Add(i, Disc d)
         | Cat a ->
             let d = digit i
-            let logits = cut true (fst (affine reps a))
+            let logits = cutIf i (fst (affine reps a))
             logp <- logp + logits.log_softmax(-1).gather(-1L, d.unsqueeze(-1)).squeeze(-1)
             reps <- reps.Add(i, Disc d)
-        | Gauss (m, sc, sf) ->
+        | Gauss (m, sc, _) ->
             let mean, load = affine reps m
             let sigma =
                 match sc with
@@ -308,15 +309,26 @@ let oracle (g: Graph) (theta: Tensor) (detachScore: bool) (costs: int list) : Te
             let k = Array.IndexOf(normals, i)
             let unit = f64 (Array.init normals.Length (fun j -> if j = k then 1.0 else 0.0))
             let load = load + sigma.unsqueeze(-1) * unit
-            reps <- reps.Add(i, Gaussian (cut sf (mean.squeeze(-1)), cut sf load))
+            reps <- reps.Add(i, Gaussian (cutIf i (mean.squeeze(-1)), cutIf i load))
+    logp, affine reps
+
+/// E[c | row] [A] of a cost s · y1 · y2 + y3, from an evaluator of affine forms (see oracleRows).
+let costMean (affine: Affine -> Tensor * Tensor) (k: CostSpec) =
+    let m1, l1 = affine k.Y1
+    let m2, l2 = affine k.Y2
+    let m3, _ = affine k.Y3
+    let e12 = m1.squeeze(-1) * m2.squeeze(-1) + (l1 * l2).sum(-1L)
+    e12 * k.S + m3.squeeze(-1)
+
+/// J(θ) = E[Σ_{c ∈ costs} c] in closed form (see the header). With `detachScore`, the parameters of every
+/// score-function site's distribution are detached (a Normal's mean and loading, a discrete site's logits):
+/// the expectation of the estimator that drops the score terms.
+let oracle (g: Graph) (theta: Tensor) (detachScore: bool) (costs: int list) : Tensor =
+    let logp, affine = oracleRows g theta (fun i -> detachScore && isScoreFunction g.Sites.[i])
+    let rows = logp.shape.[0]
     let mutable total = torch.zeros([| rows |], dtype = ScalarType.Float64)
     for c in costs do
-        let k = g.Costs.[c]
-        let m1, l1 = affine reps k.Y1
-        let m2, l2 = affine reps k.Y2
-        let m3, _ = affine reps k.Y3
-        let e12 = m1.squeeze(-1) * m2.squeeze(-1) + (l1 * l2).sum(-1L)
-        total <- total + e12 * k.S + m3.squeeze(-1)
+        total <- total + costMean affine g.Costs.[c]
     (logp.exp() * total).sum()
 
 let leavesOf (g: Graph) =
