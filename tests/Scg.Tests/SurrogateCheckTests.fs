@@ -65,6 +65,11 @@ let tests =
                 throwsMentioning [ "Cost 'broken'" ] (fun () -> Surrogate.Build(tr, SurrogateOptions(Vectorize = false)) |> ignore)
                 let s = Surrogate.Build(tr, SurrogateOptions(ValidateArguments = false))
                 Expect.isFalse (s.Surrogate.isfinite().item<bool>()) "without validation the value passes through"
+                // by default the surrogate checks as the run did
+                let unchecked = Interpreter.Sample(Model.Plate("p", 2L, Model.Cost("broken", torch.tensor([| 1.0; bad |], dtype = torch.ScalarType.Float64) * theta)),
+                                                   RunOptions(Seed = 3UL, ValidateArguments = false)).Trace
+                Expect.isFalse unchecked.Validated "the run did not validate"
+                Expect.isFalse (Surrogate.Build(unchecked).Surrogate.isfinite().item<bool>()) "nor does its surrogate, by default"
         }
 
         test "a trace with nothing to differentiate gives a surrogate that backward and autograd.grad accept" {

@@ -18,15 +18,16 @@ public static class Surrogate
     /// <param name="trace">A trace recorded by an interpreter.</param>
     /// <param name="options">Baseline and other options; defaults when null.</param>
     /// <exception cref="ArgumentException">A baseline's shape does not broadcast to its site's log-probability,
-    /// or, with <see cref="SurrogateOptions.ValidateArguments"/>, a cost, an observation's log-probability, a
+    /// or, under validation (<see cref="SurrogateOptions.ValidateArguments"/>, by default as the run did), a cost, an observation's log-probability, a
     /// score-function site's log-probability or a baseline is not finite; the message names the node.</exception>
     public static SurrogateObjective Build(Trace trace, SurrogateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         options ??= SurrogateOptions.Default;
+        var validate = options.ValidateArguments ?? trace.Validated;
         var (cost, score) = options.Vectorize && options.Baseline is null
             ? VectorizedSurrogate.Build(trace)
-            : PerSite(trace, options);
+            : PerSite(trace, options.Baseline, validate);
 
         cost ??= Zero(trace);
         var surrogate = score is null ? cost : cost + score;
@@ -36,7 +37,7 @@ public static class Surrogate
             surrogate = surrogate / k;
             cost = cost / k;
         }
-        if (options.ValidateArguments) SurrogateChecks.RequireFinite(trace, surrogate);
+        if (validate) SurrogateChecks.RequireFinite(trace, surrogate);
         var hasGradient = surrogate.requires_grad;
         // A surrogate without a graph would make torch.autograd.grad terminate the process: give it an
         // (unconnected) one, so backward() is a no-op and grad(…, allow_unused: true) answers zeros.
@@ -53,7 +54,7 @@ public static class Surrogate
     /// The general path (independent products, baselines): one cost-to-go per site from the reverse walk; the
     /// per-node sums are stacked and added once, so the autograd graph has no chain of N additions.
     /// </summary>
-    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, SurrogateOptions options)
+    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, Baseline? baseline, bool validate)
     {
         var costs = new List<Tensor>();
         foreach (var node in trace.Nodes)
@@ -66,12 +67,12 @@ public static class Surrogate
         CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
         {
             var signal = q;
-            if (options.Baseline is { } baseline)
+            if (baseline is not null)
             {
                 var local = CostToGo.AtSiteRank(q, site);
                 if (baseline(site, local) is { } b)
                 {
-                    SurrogateChecks.Baseline(site, b, local.shape, options.ValidateArguments);
+                    SurrogateChecks.Baseline(site, b, local.shape, validate);
                     signal = local - b.detach();
                 }
             }

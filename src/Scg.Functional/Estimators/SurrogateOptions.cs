@@ -15,9 +15,11 @@ public sealed record SurrogateOptions
 
     /// <summary>
     /// Check that the surrogate is finite (one check of the total; when it fails, the node at fault is found
-    /// and named) and that baselines are finite. Default true. Baseline shapes are always checked.
+    /// and named) and that baselines are finite. When null (the default), as the run did
+    /// (<see cref="Tracing.Trace.Validated"/>, from <c>RunOptions.ValidateArguments</c>). Baseline shapes are
+    /// always checked.
     /// </summary>
-    public bool ValidateArguments { get; init; } = true;
+    public bool? ValidateArguments { get; init; }
 
     /// <summary>The options used when none are given.</summary>
     public static SurrogateOptions Default { get; } = new();

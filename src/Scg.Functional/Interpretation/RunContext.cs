@@ -66,7 +66,7 @@ internal sealed class RunContext
             throw new ArgumentException(
                 $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra)}.");
         }
-        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root);
+        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root, validate);
     }
 
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)

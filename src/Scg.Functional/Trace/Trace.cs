@@ -14,8 +14,9 @@ public sealed class Trace
 {
     private readonly Dictionary<string, TraceNode> byName;
 
-    internal Trace(ImmutableArray<TraceNode> nodes, ImmutableArray<PlateFrame> plates, TraceBlock root)
+    internal Trace(ImmutableArray<TraceNode> nodes, ImmutableArray<PlateFrame> plates, TraceBlock root, bool validated)
     {
+        Validated = validated;
         Nodes = nodes;
         Plates = plates;
         Root = root;
@@ -31,6 +32,9 @@ public sealed class Trace
     public ImmutableArray<PlateFrame> Plates { get; }
 
     internal TraceBlock Root { get; }
+
+    /// <summary>True when the run checked its arguments (<c>RunOptions.ValidateArguments</c>).</summary>
+    public bool Validated { get; }
 
     /// <summary>True when the run contained an independent product (<c>Model.Zip</c>).</summary>
     internal bool HasProducts => Root.Items.Exists(i => i.IsProduct);
