@@ -257,4 +257,16 @@ let tests =
             // a run; then one run per step (22 in all when every step measured the nesting again)
             Expect.equal runs.Value 13 "body runs"
         }
+    
+        test "a dimension added only under particles is explained, not answered with 'leave MaxPlateNesting unset'" {
+            // A global z has shape [K, 1] with particles; unsqueeze(-1) adds a dimension the dry run never saw.
+            let m = model {
+                let! z = Model.Sample("z", Normal(t 0.0, t 1.0))
+                let! _ = Model.Plate("data", 5L, Model.Observe("x", Normal(z.unsqueeze(-1L), t 1.0), f64 [ 1.0; 2.0; 3.0; 4.0; 5.0 ]))
+                return () }
+            let e = Expect.throwsC (fun () -> Interpreter.Sample(m, RunOptions(Seed = 1UL, Particles = 4)) |> ignore) id
+            for fragment in [ "'x'"; "measured"; "unsqueeze"; "[K, 1" ] do
+                Expect.stringContains e.Message fragment (sprintf "%A should mention %A" e.Message fragment)
+            Expect.isFalse (e.Message.Contains "leave it unset") "no advice to do what was done"
+        }
     ]

@@ -99,7 +99,10 @@ public static class Interpreter
             reserved = -(nesting + 1);
             toRun = Model.Plate(PlateFrame.ParticlesName, options.Particles, model, reserved);
         }
-        var ctx = new RunContext(generator, store, replay, options.ValidateArguments) { ReservedDim = reserved };
+        var ctx = new RunContext(generator, store, replay, options.ValidateArguments)
+        {
+            ReservedDim = reserved, NestingMeasured = options.Particles > 0 && options.MaxPlateNesting is null,
+        };
         var value = toRun.Run(ctx);
         return new RunResult<T>(value, ctx.Freeze());
     }

@@ -49,6 +49,18 @@ internal sealed class RunContext
     /// <summary>A dimension that no plate may take (the particle dimension), or 0.</summary>
     public int ReservedDim { get; init; }
 
+    /// <summary>True when the particle dimension was placed by a dry run without particles (MaxPlateNesting unset).</summary>
+    public bool NestingMeasured { get; init; }
+
+    /// <summary>What to do when something reaches the particle dimension, given how it was placed.</summary>
+    private string NestingAdvice(long atLeast) => NestingMeasured
+        ? $"MaxPlateNesting was measured as {-ReservedDim - 1} by a run without particles, so the model adds batch dimensions only " +
+          "when particles are on. With Particles = K every drawn value carries the particle dimension to the left of the plates " +
+          "(a value outside plates has shape [K, 1, …, 1], one 1 per plate dimension): do not add dimensions by hand (unsqueeze, " +
+          $"reshape) to values that carry it; if the model does need {atLeast} batch dimensions, set RunOptions.MaxPlateNesting = {atLeast}"
+        : $"RunOptions.MaxPlateNesting = {-ReservedDim - 1} is too low for this model: set it to at least {atLeast} (the number of " +
+          "batch dimensions the model uses itself), or leave it unset to have it measured";
+
     public ParamStore Store => store;
 
     /// <summary>
@@ -156,9 +168,7 @@ internal sealed class RunContext
             throw new ArgumentException(
                 $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
                 $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first" +
-                (ReservedDim != 0 && shape.Length >= -ReservedDim
-                    ? $", or, if the model uses more batch dimensions, set RunOptions.MaxPlateNesting to at least {shape.Length} (it is {-ReservedDim - 1})."
-                    : "."));
+                (ReservedDim != 0 && shape.Length >= -ReservedDim ? $". {NestingAdvice(shape.Length)}." : "."));
         var expanded = squeezed ? value.reshape(shape).expand(frameShape) : Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
         {
@@ -288,14 +298,12 @@ internal sealed class RunContext
                 $"The plate name '{name}' is reserved for the vectorised particles of RunOptions.Particles; give the plate another name.");
         if (ReservedDim != 0 && dim <= ReservedDim && name != PlateFrame.ParticlesName)
             throw new ArgumentException(
-                $"Plate '{name}' takes dim {dim}, at or beyond the particle dimension (dim {ReservedDim}); RunOptions.MaxPlateNesting = " +
-                $"{-ReservedDim - 1} is too low for this model: set it to at least {(explicitDim ? -dim : -dim - 1)}, or leave it unset to have it measured.");
+                $"Plate '{name}' takes dim {dim}, at or beyond the particle dimension (dim {ReservedDim}). " +
+                $"{NestingAdvice(explicitDim ? -dim : -dim - 1)}.");
     }
 
     private ArgumentException NestingTooLow(string name, long[] batch) => new(
-        $"Site '{name}': batch shape [{Shapes.Format(batch)}] reaches the particle dimension (dim {ReservedDim}); " +
-        $"RunOptions.MaxPlateNesting = {-ReservedDim - 1} is too low for this model: set it to at least {batch.Length} " +
-        "(the number of batch dimensions the model uses itself), or leave it unset to have it measured.");
+        $"Site '{name}': batch shape [{Shapes.Format(batch)}] reaches the particle dimension (dim {ReservedDim}). {NestingAdvice(batch.Length)}.");
 
     /// <summary>
     /// Checks that an observed or replayed value broadcasts to the site's batch shape (plates included) followed
