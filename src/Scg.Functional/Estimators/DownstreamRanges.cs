@@ -53,9 +53,6 @@ internal sealed class DownstreamRanges
     /// <summary>The number of costs and observations in the trace.</summary>
     public int Total { get; }
 
-    /// <summary>True when some site has more than one range or a range that ends before <see cref="Total"/>.</summary>
-    public bool HasProducts => firstSlot.Count > 0;
-
     /// <summary>The ranges of cost ordinals downstream of a sample site, first to last.</summary>
     public Range? Of(SampleNode site)
     {
