@@ -142,7 +142,7 @@ internal sealed class ScgVae : IVaeStep
         baselineRate = 0.1 / x.shape[0];
         adam = optim.Adam(nets.Parameters(), lr: 1e-3);
         options = new RunOptions { Generator = generator, Params = new ParamStore(), ValidateArguments = validate };
-        surrogateOptions = new SurrogateOptions { Baseline = (_, _) => baseline };
+        surrogateOptions = new SurrogateOptions { Baseline = Baseline.Custom((_, _) => baseline) };
     }
 
     public IEnumerable<Parameter> Parameters() => nets.Parameters();

@@ -26,7 +26,7 @@ for (var step = 0; step <= 1000; step++)
     var batch = data[torch.randint(0, 512, 128, generator: generator)];
     var run = Interpreter.Sample(vae.NegativeElbo(batch), new RunOptions { Params = store, Generator = generator });
     var b = baseline;
-    var objective = Surrogate.Build(run.Trace, new SurrogateOptions { Baseline = (_, _) => torch.tensor((float)b) });
+    var objective = Surrogate.Build(run.Trace, new SurrogateOptions { Baseline = Baseline.Custom((_, _) => torch.tensor((float)b)) });
     optimizer.zero_grad();
     objective.Surrogate.backward();
     optimizer.step();

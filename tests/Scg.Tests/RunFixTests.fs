@@ -172,9 +172,9 @@ let tests =
                 Interpreter.Sample(Model.Sample("b", Bernoulli.FromProbs(t 1.5)), RunOptions(Seed = 1UL, Particles = 3)) |> ignore)
         }
 
-        test "an undefined SiteEstimator value is rejected, naming the site" {
-            throwsMentioning [ "'z'"; "7" ] (fun () ->
-                Model.Sample("z", Normal(t 0.0, t 1.0), LanguagePrimitives.EnumOfValue<int, SiteEstimator> 7) |> ignore)
+        test "a baseline on a pathwise estimator is refused: it would do nothing" {
+            throwsMentioning [ "pathwise"; "baseline" ] (fun () ->
+                SiteEstimator.Pathwise.WithBaseline(Baseline.Constant 1.0) |> ignore)
         }
 
         test "a parameter initialised with integers is named in the message" {

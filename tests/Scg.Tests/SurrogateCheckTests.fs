@@ -14,7 +14,7 @@ let private model = ModelBuilder()
 let private c (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 let private leaf (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64, requires_grad = true)
 let private sample m = Interpreter.Sample(m, RunOptions(Seed = 3UL)).Trace
-let private withBaseline (f: torch.Tensor -> torch.Tensor) = SurrogateOptions(Baseline = Baseline(fun _ q -> f q))
+let private withBaseline (f: torch.Tensor -> torch.Tensor) = SurrogateOptions(Baseline = Baseline.Custom(fun _ q -> f q))
 
 let private throwsMentioning = ErrorTests.throwsMentioning
 

@@ -8,7 +8,8 @@ namespace Scg.Estimators;
 /// <summary>
 /// Builds the surrogate objective of a trace (Schulman et al. 2015):
 /// S = Σ_c sum(c) + Σ_{score-function sites s} sum(log p(s) · stop_grad(Q_s − b_s)),
-/// where Q_s is the cost-to-go of s (<see cref="CostToGo"/>) and b_s its baseline. Pathwise sites need no
+/// where Q_s is the cost-to-go of s (<see cref="CostToGo"/>), or its critic's estimate, and b_s its baseline
+/// (<see cref="Estimators.Baseline"/>). Pathwise sites need no
 /// term: gradients reach the parameters through their values. With K particles both S and the reported cost
 /// are divided by K.
 /// </summary>
@@ -25,9 +26,11 @@ public static class Surrogate
         ArgumentNullException.ThrowIfNull(trace);
         options ??= SurrogateOptions.Default;
         var validate = options.ValidateArguments ?? trace.Validated;
-        var (cost, score) = options.Vectorize && options.Baseline is null
-            ? VectorizedSurrogate.Build(trace)
-            : PerSite(trace, options.Baseline, validate);
+        var context = new BaselineContext(trace, options, validate);
+        var signals = context.Any() ? context : null;
+        var (cost, score) = options.TotalCost ? TotalCost(trace, signals)
+            : options.Vectorize ? VectorizedSurrogate.Build(trace, signals)
+            : PerSite(trace, signals);
 
         cost ??= Zero(trace);
         var surrogate = score is null ? cost : cost + score;
@@ -42,7 +45,11 @@ public static class Surrogate
         // A surrogate without a graph would make torch.autograd.grad terminate the process: give it an
         // (unconnected) one, so backward() is a no-op and grad(…, allow_unused: true) answers zeros.
         if (!hasGradient && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
-        return new SurrogateObjective(surrogate, cost.detach()) { HasGradient = hasGradient };
+        return new SurrogateObjective(surrogate, cost.detach())
+        {
+            HasGradient = hasGradient,
+            BaselineLoss = SumOf(context.BaselineLosses),
+        };
     }
 
     /// <summary>Builds the surrogate of a run's trace; see <see cref="Build"/>.</summary>
@@ -51,10 +58,37 @@ public static class Surrogate
     public static SurrogateObjective ToSurrogate(this Trace trace, SurrogateOptions? options = null) => Build(trace, options);
 
     /// <summary>
-    /// The general path (independent products, baselines): one cost-to-go per site from the reverse walk; the
+    /// The general path (independent products, any baselines): one cost-to-go per site from the reverse walk; the
     /// per-node sums are stacked and added once, so the autograd graph has no chain of N additions.
     /// </summary>
-    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, Baseline? baseline, bool validate)
+    private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, BaselineContext? signals)
+    {
+        var terms = new List<Tensor>();
+        CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
+        {
+            var signal = signals is null ? q : LearningSignal.Of(site, q, signals);
+            terms.Add(site.Reduced!.mul(signal).sum());
+        });
+        return (SumOf(Costs(trace)), SumOf(terms));
+    }
+
+    /// <summary>Plain REINFORCE: every score-function site's signal is the total cost of the run.</summary>
+    private static (Tensor? Cost, Tensor? Score) TotalCost(Trace trace, BaselineContext? signals)
+    {
+        var cost = SumOf(Costs(trace));
+        if (cost is null) return (null, null);
+        var total = cost.detach();
+        var terms = new List<Tensor>();
+        foreach (var node in trace.Nodes)
+        {
+            if (node is not SampleNode { IsScoreFunction: true } site) continue;
+            var signal = signals is null ? total : LearningSignal.Of(site, total, signals);
+            terms.Add(site.Reduced!.mul(signal).sum());
+        }
+        return (cost, SumOf(terms));
+    }
+
+    private static List<Tensor> Costs(Trace trace)
     {
         var costs = new List<Tensor>();
         foreach (var node in trace.Nodes)
@@ -62,23 +96,7 @@ public static class Surrogate
             if (node is CostNode) costs.Add(node.Reduced!.sum());
             else if (node is ObserveNode) costs.Add(node.Reduced!.sum().neg());
         }
-
-        var terms = new List<Tensor>();
-        CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
-        {
-            var signal = q;
-            if (baseline is not null)
-            {
-                var local = CostToGo.AtSiteRank(q, site);
-                if (baseline(site, local) is { } b)
-                {
-                    SurrogateChecks.Baseline(site, b, local.shape, validate);
-                    signal = local - b.detach();
-                }
-            }
-            terms.Add(site.Reduced!.mul(signal).sum());
-        });
-        return (SumOf(costs), SumOf(terms));
+        return costs;
     }
 
     private static Tensor? SumOf(List<Tensor> scalars) => scalars.Count switch

@@ -12,7 +12,7 @@ internal static class SurrogateChecks
     /// A baseline must not enlarge its site's log-probability (a baseline of shape [5] on a scalar site would
     /// multiply the site's score term by 5) and, under validation, must be finite.
     /// </summary>
-    public static void Baseline(SampleNode site, Tensor baseline, long[] siteShape, bool validate)
+    public static void Baseline(SampleNode site, Tensor baseline, long[] siteShape, bool validate, string what = "baseline")
     {
         var shape = baseline.shape;
         var fits = true;
@@ -20,10 +20,10 @@ internal static class SurrogateChecks
             fits = shape[^i] == 1 || (i <= siteShape.Length && shape[^i] == siteShape[^i]);
         if (!fits)
             throw new ArgumentException(
-                $"Sample site '{site.Name}': the baseline has shape [{Shapes.Format(shape)}], which does not broadcast to " +
+                $"Sample site '{site.Name}': the {what} has shape [{Shapes.Format(shape)}], which does not broadcast to " +
                 $"the site's cost-to-go shape [{Shapes.Format(siteShape)}] without enlarging it; give one value per plate element or a scalar.");
         if (validate && !baseline.isfinite().all().item<bool>())
-            throw new ArgumentException($"Sample site '{site.Name}': the baseline is not finite (NaN or infinite).");
+            throw new ArgumentException($"Sample site '{site.Name}': the {what} is not finite (NaN or infinite).");
     }
 
     /// <summary>

@@ -22,4 +22,18 @@ public sealed record SurrogateObjective(Tensor Surrogate, Tensor Cost)
     /// <c>Model.Param</c>).
     /// </summary>
     public bool HasGradient { get; init; } = true;
+
+    /// <summary>
+    /// The least-squares loss of the learned baselines (the sum over their sites of the mean squared difference
+    /// between baseline and detached cost-to-go), or null when no site has one. Its gradient reaches only the
+    /// baselines' modules, and the surrogate's only the model's parameters, so minimising
+    /// <c>Surrogate + BaselineLoss</c> with one optimizer trains both without either leaking into the other.
+    /// </summary>
+    public Tensor? BaselineLoss { get; init; }
+
+    /// <summary>
+    /// What to back-propagate in a training step: <see cref="Surrogate"/>, plus <see cref="BaselineLoss"/> when
+    /// there is one.
+    /// </summary>
+    public Tensor Loss => BaselineLoss is null ? Surrogate : Surrogate + BaselineLoss;
 }

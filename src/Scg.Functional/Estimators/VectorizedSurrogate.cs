@@ -12,14 +12,15 @@ namespace Scg.Estimators;
 /// first; one cumulative sum gives their suffix sums, so the sum of the costs with group positions [lo, hi) is
 /// row (n − lo) minus row (n − hi) (row 0 is zero). A site's downstream costs are a few such ranges
 /// (<see cref="DownstreamRanges"/>): one, [start, n), outside independent products. Score-function sites of
-/// one plate set are stacked too, and gather their cost-to-go with one index per cost group. Every reduced
+/// one plate set are stacked too, and gather their cost-to-go with one index per cost group; baselines apply to the
+/// stacked rows (<see cref="LearningSignal"/>), in one call when the group shares a stackable one. Every reduced
 /// tensor has the run's plate rank, so parts from different plate sets line up axis by axis.
 /// </summary>
 internal static class VectorizedSurrogate
 {
     private static readonly Scalar One = 1.0;
 
-    public static (Tensor? Cost, Tensor? Score) Build(Trace trace)
+    public static (Tensor? Cost, Tensor? Score) Build(Trace trace, BaselineContext? signals)
     {
         var costs = new List<Group>();
         var sites = new List<Group>();
@@ -67,6 +68,7 @@ internal static class VectorizedSurrogate
                 q = q is null ? part : q + part;
             }
             if (q is null) continue;
+            if (signals is not null) q = LearningSignal.OfGroup(group.Sites, q, group.Shape, signals);
             var term = stack(group.Tensors).mul(q).sum();
             score = score is null ? term : score + term;
         }

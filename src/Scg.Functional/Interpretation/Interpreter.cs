@@ -95,13 +95,14 @@ public static class Interpreter
         var reserved = 0;
         if (options.Particles > 0)
         {
-            var nesting = options.MaxPlateNesting ?? MeasureNesting(model, store, options.ValidateArguments);
+            var nesting = options.MaxPlateNesting ?? MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
             reserved = -(nesting + 1);
             toRun = Model.Plate(PlateFrame.ParticlesName, options.Particles, model, reserved);
         }
         var ctx = new RunContext(generator, store, replay, options.ValidateArguments)
         {
             ReservedDim = reserved, NestingMeasured = options.Particles > 0 && options.MaxPlateNesting is null,
+            Overrides = options.Estimators, StoreGiven = options.Params is not null,
         };
         var value = toRun.Run(ctx);
         return new RunResult<T>(value, ctx.Freeze());
@@ -112,12 +113,12 @@ public static class Interpreter
     /// (replayed values may carry a particle dimension, which must not count) and the same argument checks as
     /// the real run (so that invalid parameters are reported with the site's name, not by a native sampler).
     /// </summary>
-    private static int MeasureNesting<T>(Model<T> model, ParamStore store, bool validate)
+    private static int MeasureNesting<T>(Model<T> model, ParamStore store, bool validate, EstimatorOverrides? overrides)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var dryGenerator = new Generator(0, CPU);
-        var ctx = new RunContext(dryGenerator, store, replay: null, validate);
+        var ctx = new RunContext(dryGenerator, store, replay: null, validate) { Overrides = overrides };
         model.Run(ctx);
         return ctx.MaxBatchRank;
     }

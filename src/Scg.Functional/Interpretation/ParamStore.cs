@@ -15,12 +15,19 @@ public sealed class ParamStore
 {
     private readonly Dictionary<string, Parameter> parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, nn.Module> modules = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> states = new(StringComparer.Ordinal);
 
     /// <summary>The named parameters created so far (module parameters excluded).</summary>
     public IReadOnlyDictionary<string, Parameter> Named => parameters;
 
     /// <summary>The registered modules by name.</summary>
     public IReadOnlyDictionary<string, nn.Module> Modules => modules;
+
+    /// <summary>
+    /// Tensors that are kept between steps but not learned by gradient (the moving averages of baselines), by
+    /// name; not part of <see cref="Parameters"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> States => states;
 
     /// <summary>Every learnable tensor: the named parameters, then each module's parameters.</summary>
     public IEnumerable<Parameter> Parameters() =>
@@ -104,4 +111,29 @@ public sealed class ParamStore
     /// <exception cref="KeyNotFoundException">No parameter has that name.</exception>
     public Parameter this[string name] =>
         parameters.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"The store has no parameter '{name}'.");
+
+    /// <summary>Looks up the state tensor called <paramref name="name"/> (see <see cref="States"/>).</summary>
+    /// <param name="name">The state's name.</param>
+    /// <param name="state">The tensor, when found; update it in place (under <c>no_grad</c>) or with <see cref="SetState"/>.</param>
+    public bool TryGetState(string name, out Tensor state)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return states.TryGetValue(name, out state!);
+    }
+
+    /// <summary>
+    /// Stores a detached copy of <paramref name="value"/> as the state called <paramref name="name"/>, outside any
+    /// dispose scope, replacing an earlier one.
+    /// </summary>
+    /// <param name="name">The state's name.</param>
+    /// <param name="value">The value to keep.</param>
+    public void SetState(string name, Tensor value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        Tensor copy;
+        using (no_grad()) copy = value.detach().clone();
+        copy.DetachFromDisposeScope();
+        states[name] = copy;
+    }
 }

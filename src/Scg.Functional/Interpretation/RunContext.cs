@@ -70,15 +70,22 @@ internal sealed class RunContext
     /// </summary>
     public Stack<Frame> Continuations { get; } = new();
 
+    /// <summary>The run's estimator overrides (<see cref="RunOptions.Estimators"/>), if any.</summary>
+    public EstimatorOverrides? Overrides { get; init; }
+
+    /// <summary>True when the run was given its store rather than a fresh one.</summary>
+    public bool StoreGiven { get; init; }
+
     public Trace Freeze()
     {
+        Overrides?.RequireAllNamesUsed(sampledNames);
         if (replay is not null && replayedSites != replay.Count)
         {
             var extra = replay.Keys.Where(k => !sampledNames.Contains(k)).Select(e => $"'{e}'");
             throw new ArgumentException(
                 $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra)}.");
         }
-        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root, validate);
+        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root, validate) { Store = store, StoreGiven = StoreGiven };
     }
 
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
@@ -87,17 +94,9 @@ internal sealed class RunContext
         ArgumentNullException.ThrowIfNull(dist);
         if (validate && dist.ParameterError() is { } error)
             throw new ArgumentException($"Sample site '{name}': invalid {dist.Name} parameters: {error}.");
-        var resolved = estimator switch
-        {
-            SiteEstimator.Auto => dist.IsReparameterized ? SiteEstimator.Pathwise : SiteEstimator.ScoreFunction,
-            SiteEstimator.Pathwise when !dist.IsReparameterized => throw new ArgumentException(
-                $"Sample site '{name}': pathwise estimation was requested, but {dist.Name} is not reparameterised; use ScoreFunction or Auto."),
-            _ => estimator,
-        };
-        if (resolved == SiteEstimator.ScoreFunction && dist.SupportDependsOnParameters)
-            throw new ArgumentException(
-                $"Sample site '{name}': score-function estimation was requested, but the support of {dist.Name} depends on its " +
-                "parameters, so the score function misses the moving boundary and its gradient is biased; use Pathwise or Auto.");
+        var resolved = (Overrides?.Find(name, dist) ?? estimator).Resolve(name, dist);
+        if (resolved is ScoreFunctionEstimator { Baseline: LearnedBaseline learned })
+            store.GetOrAddModule(learned.Name, learned.Module);   // so that an optimizer over the store trains it
         dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
         var replayed = false;
@@ -113,10 +112,10 @@ internal sealed class RunContext
         }
         else
         {
-            value = resolved == SiteEstimator.Pathwise ? dist.RSample(generator) : dist.Sample(generator);
+            value = resolved.Draw(dist, generator);
         }
         var lp = dist.LogProb(value);
-        if (replay is not null) sampledNames.Add(name);
+        sampledNames.Add(name);
         // a drawn value has the distribution's batch shape; a replayed one was checked to broadcast to it
         var lpShape = batchShape;
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);

@@ -36,6 +36,12 @@ public sealed record RunOptions
     /// </summary>
     public int? MaxPlateNesting { get; init; }
 
+    /// <summary>
+    /// Estimators that replace those the model chose, by site name or predicate (the last matching rule wins); none
+    /// when null. A rule naming a site the run does not sample is an error.
+    /// </summary>
+    public EstimatorOverrides? Estimators { get; init; }
+
     /// <summary>Check distribution parameters and observed values at every site (default true).</summary>
     public bool ValidateArguments { get; init; } = true;
 

@@ -50,24 +50,21 @@ public static class Model
 
     /// <summary>
     /// A sample site: draws a value named <paramref name="name"/> from <paramref name="distribution"/> (or takes
-    /// it from a replay). With <see cref="SiteEstimator.Auto"/> the site is pathwise when the distribution is
-    /// reparameterised and score-function otherwise.
+    /// it from a replay). With <see cref="SiteEstimator.Auto"/> (the default) the site is pathwise when the
+    /// distribution is reparameterised and score-function otherwise. A run may override the estimator by site name
+    /// or predicate (<see cref="RunOptions.Estimators"/>) without changing the model.
     /// </summary>
     /// <param name="name">The site's name, unique in a run.</param>
     /// <param name="distribution">The distribution to draw from; it is expanded to the enclosing plates.</param>
-    /// <param name="estimator">How gradients pass the site.</param>
+    /// <param name="estimator">How gradients pass the site (with its baseline or critic); Auto when null.</param>
     /// <exception cref="ArgumentException">When run: the name is taken, a parameter is invalid, or pathwise was
     /// requested for a distribution that is not reparameterised. Messages name the site.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="estimator"/> is not a defined
-    /// <see cref="SiteEstimator"/> value.</exception>
-    public static Model<Tensor> Sample(string name, Distribution distribution, SiteEstimator estimator = SiteEstimator.Auto)
+    public static Model<Tensor> Sample(string name, Distribution distribution, SiteEstimator? estimator = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(distribution);
-        if (!Enum.IsDefined(estimator))
-            throw new ArgumentOutOfRangeException(nameof(estimator),
-                $"Sample site '{name}': {(int)estimator} is not a SiteEstimator; use Auto, Pathwise or ScoreFunction.");
-        return new(ctx => ctx.Sample(name, distribution, estimator));
+        var chosen = estimator ?? SiteEstimator.Auto;
+        return new(ctx => ctx.Sample(name, distribution, chosen));
     }
 
     /// <summary>

@@ -15,17 +15,18 @@ public sealed record SampleNode : TraceNode
     /// <summary>The log-probability of <see cref="Value"/>, shaped like the distribution's batch shape.</summary>
     public required Tensor LogProb { get; init; }
 
-    /// <summary>How gradients pass this site (resolved: never <see cref="SiteEstimator.Auto"/>).</summary>
+    /// <summary>How gradients pass this site, resolved: a <see cref="PathwiseEstimator"/> or a
+    /// <see cref="ScoreFunctionEstimator"/> (never <see cref="AutoEstimator"/>).</summary>
     public required SiteEstimator Estimator { get; init; }
 
     /// <summary>True when the value was supplied by a replay rather than drawn in this run.</summary>
     public required bool IsReplayed { get; init; }
 
     /// <summary>True when the value is a differentiable function of the parameters (a pathwise site).</summary>
-    public bool IsReparameterized => Estimator == SiteEstimator.Pathwise;
+    public bool IsReparameterized => Estimator is PathwiseEstimator;
 
     /// <summary>True when the site contributes a score-function term to the surrogate.</summary>
-    public bool IsScoreFunction => Estimator == SiteEstimator.ScoreFunction && !IsReplayed;
+    public bool IsScoreFunction => Estimator is ScoreFunctionEstimator && !IsReplayed;
 
     /// <inheritdoc />
     public override string Describe() =>

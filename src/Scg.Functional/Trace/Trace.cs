@@ -33,6 +33,12 @@ public sealed class Trace
 
     internal TraceBlock Root { get; }
 
+    /// <summary>The parameter store of the run (where baselines keep their state).</summary>
+    internal Interpretation.ParamStore? Store { get; init; }
+
+    /// <summary>True when the run was given its store (<c>RunOptions.Params</c>) rather than a fresh one.</summary>
+    internal bool StoreGiven { get; init; }
+
     /// <summary>True when the run checked its arguments (<c>RunOptions.ValidateArguments</c>).</summary>
     public bool Validated { get; }
 

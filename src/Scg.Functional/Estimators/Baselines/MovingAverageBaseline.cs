@@ -1,0 +1,49 @@
+using System;
+using System.Globalization;
+using Scg.Distributions;
+using Scg.Tracing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Scg.Estimators;
+
+/// <summary>An exponential moving average of the cost-to-go; see <see cref="Baseline.MovingAverage"/>.</summary>
+/// <param name="Decay">The weight of the old average, in [0, 1).</param>
+/// <param name="PerElement">One average per plate element instead of one per site.</param>
+public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Baseline
+{
+    internal override Tensor? Compute(BaselineContext context, SampleNode site, Tensor costToGo)
+    {
+        var store = context.StoreFor(site, "a moving-average baseline");
+        var key = $"baseline/{site.Name}/moving-average{(PerElement ? "-per-element" : "")}";
+        Tensor current;
+        using (no_grad())
+        {
+            var particles = context.Trace.ParticlePlate;
+            current = !PerElement ? costToGo.mean()
+                : particles is not null ? costToGo.mean([particles.Dim], keepdim: true)
+                : costToGo;
+        }
+        if (!store.TryGetState(key, out var state))
+        {
+            store.SetState(key, current);   // the first step has no earlier average: no baseline
+            return null;
+        }
+        if (!Shapes.Equal(state.shape, current.shape))
+            throw new ArgumentException(
+                $"Sample site '{site.Name}': its per-element moving-average baseline has shape [{Shapes.Format(state.shape)}], but the " +
+                $"cost-to-go now gives [{Shapes.Format(current.shape)}]: the plates changed size. Use MovingAverage(perElement: false) " +
+                "when plate sizes vary from step to step.");
+        var baseline = state.clone();
+        using (no_grad())
+        {
+            using Scalar decay = Decay, rest = 1 - Decay;
+            state.mul_(decay).add_(current.to_type(state.dtype), rest);
+        }
+        return baseline;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"moving average {Decay.ToString("G4", CultureInfo.InvariantCulture)}{(PerElement ? " per element" : "")}";
+}

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using Scg.Tracing;
+using static TorchSharp.torch;
+
+namespace Scg.Estimators;
+
+/// <summary>
+/// The learning signal of score-function sites: the detached cost-to-go, or a critic's estimate in its place,
+/// minus the site's baseline. Both surrogate constructions call it, so they agree.
+/// </summary>
+internal static class LearningSignal
+{
+    /// <summary>
+    /// The signals of a group of like-shaped sites whose cost-to-go is stacked in <paramref name="q"/> (row k for
+    /// site k, at the run's plate rank). Stackable baselines shared by the whole group take one call; otherwise
+    /// each site is done on its own row.
+    /// </summary>
+    public static Tensor OfGroup(IReadOnlyList<SampleNode> sites, Tensor q, long[] siteShape, BaselineContext context)
+    {
+        Baseline? shared = context.BaselineOf(sites[0]);
+        var plain = true;
+        foreach (var site in sites)
+        {
+            var b = context.BaselineOf(site);
+            if (b is not null || BaselineContext.CriticOf(site) is not null) plain = false;
+            if (BaselineContext.CriticOf(site) is not null || !Equals(b, shared)) shared = null;
+        }
+        if (plain) return q;
+        var shape = new long[siteShape.Length + 1];
+        shape[0] = sites.Count;
+        siteShape.CopyTo(shape, 1);
+        var full = q.expand(shape);
+        if (shared is { CanStack: true })
+        {
+            var b = shared.Compute(context, sites[0], full);
+            if (b is null) return full;
+            SurrogateChecks.Baseline(sites[0], b, shape, context.Validate);
+            return full - b.detach();
+        }
+        var rows = full.unbind(0);
+        for (var k = 0; k < rows.Length; k++) rows[k] = Of(sites[k], rows[k], context);
+        return stack(rows);
+    }
+
+    /// <summary>The signal of one site, from its cost-to-go <paramref name="q"/> (at the run's plate rank).</summary>
+    public static Tensor Of(SampleNode site, Tensor q, BaselineContext context)
+    {
+        var critic = BaselineContext.CriticOf(site);
+        var baseline = context.BaselineOf(site);
+        if (critic is null && baseline is null) return q;
+        q = q.expand(site.ReducedShape);
+        if (critic is not null)
+        {
+            var estimate = critic(site, context.Trace)
+                ?? throw new InvalidOperationException($"Sample site '{site.Name}': the critic returned null.");
+            SurrogateChecks.Baseline(site, estimate, CostToGo.AtSiteRank(q, site).shape, context.Validate, "critic's estimate");
+            q = estimate.detach().expand(site.ReducedShape);
+        }
+        if (baseline?.Compute(context, site, q) is not { } b) return q;
+        SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
+        return q - b.detach();
+    }
+}
