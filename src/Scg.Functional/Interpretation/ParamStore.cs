@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,7 @@ public sealed class ParamStore
     private readonly Dictionary<string, Parameter> parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, nn.Module> modules = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> states = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<ParamStoreFile.Entry>> pendingModules = new(StringComparer.Ordinal);
 
     /// <summary>The named parameters created so far (module parameters excluded).</summary>
     public IReadOnlyDictionary<string, Parameter> Named => parameters;
@@ -80,6 +82,7 @@ public sealed class ParamStore
                 $"Module '{name}' is registered as {existing.GetType().Name}, not {typeof(TModule).Name}.", nameof(name));
         if (parameters.ContainsKey(name))
             throw new ArgumentException($"Module '{name}' clashes with a parameter of the same name.", nameof(name));
+        if (pendingModules.Remove(name, out var saved)) LoadModule(name, module, saved);
         modules[name] = module;
         return module;
     }
@@ -135,5 +138,101 @@ public sealed class ParamStore
         using (no_grad()) copy = value.detach().clone();
         copy.DetachFromDisposeScope();
         states[name] = copy;
+    }
+
+    /// <summary>
+    /// Writes every parameter, state tensor and registered module's state (parameters and buffers) to
+    /// <paramref name="stream"/>, so that <see cref="Load(Stream)"/> restores a training run, baselines included.
+    /// Tensors are written from the CPU in their own element types.
+    /// </summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var entries = new List<ParamStoreFile.Entry>();
+        foreach (var (name, p) in parameters) entries.Add(new(ParamStoreFile.Kind.Parameter, name, "", p));
+        foreach (var (name, t) in states) entries.Add(new(ParamStoreFile.Kind.State, name, "", t));
+        foreach (var (name, m) in modules)
+            foreach (var (key, t) in m.state_dict()) entries.Add(new(ParamStoreFile.Kind.Module, name, key, t));
+        ParamStoreFile.Write(stream, entries);
+    }
+
+    /// <summary>Writes the store to the file <paramref name="path"/> (see <see cref="Save(Stream)"/>).</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = File.Create(path);
+        Save(file);
+    }
+
+    /// <summary>
+    /// Restores what <see cref="Save(Stream)"/> wrote: existing parameters, state tensors and modules are
+    /// overwritten in place (optimizers holding them keep working); parameters not created yet are created with
+    /// the saved values (a model's initialiser is then not called); a module not registered yet receives its saved
+    /// state when it is registered (by <c>Model.Module</c> or a learned baseline).
+    /// </summary>
+    /// <param name="stream">A readable stream; left open.</param>
+    /// <exception cref="InvalidDataException">The stream is not a saved store, or is truncated.</exception>
+    /// <exception cref="ArgumentException">A saved tensor's shape or type differs from the existing one's, or a
+    /// module lacks a saved entry's key; the message names it.</exception>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var byModule = new Dictionary<string, List<ParamStoreFile.Entry>>(StringComparer.Ordinal);
+        foreach (var entry in ParamStoreFile.Read(stream))
+        {
+            switch (entry.Kind)
+            {
+                case ParamStoreFile.Kind.Parameter:
+                    if (parameters.TryGetValue(entry.Name, out var p)) CopyInto(p, entry.Value, $"Parameter '{entry.Name}'");
+                    else GetOrCreate(entry.Name, () => entry.Value);
+                    break;
+                case ParamStoreFile.Kind.State:
+                    SetState(entry.Name, entry.Value);
+                    break;
+                case ParamStoreFile.Kind.Module:
+                    if (!byModule.TryGetValue(entry.Name, out var list)) byModule[entry.Name] = list = [];
+                    list.Add(entry);
+                    break;
+                default:
+                    throw new InvalidDataException($"The saved ParamStore has an entry '{entry.Name}' of unknown kind {(int)entry.Kind}.");
+            }
+        }
+        foreach (var (name, entries) in byModule)
+        {
+            if (modules.TryGetValue(name, out var module)) LoadModule(name, module, entries);
+            else pendingModules[name] = entries;
+        }
+    }
+
+    /// <summary>Restores the store from the file <paramref name="path"/> (see <see cref="Load(Stream)"/>).</summary>
+    /// <param name="path">A file written by <see cref="Save(string)"/>.</param>
+    public void Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = File.OpenRead(path);
+        Load(file);
+    }
+
+    private static void LoadModule(string name, nn.Module module, List<ParamStoreFile.Entry> entries)
+    {
+        var current = module.state_dict();
+        foreach (var entry in entries)
+        {
+            if (!current.TryGetValue(entry.Key, out var target))
+                throw new ArgumentException(
+                    $"Module '{name}': the saved store has an entry '{entry.Key}' that the module lacks (it has {string.Join(", ", current.Keys)}).");
+            CopyInto(target, entry.Value, $"Module '{name}', entry '{entry.Key}'");
+        }
+    }
+
+    private static void CopyInto(Tensor target, Tensor saved, string what)
+    {
+        if (!Distributions.Shapes.Equal(target.shape, saved.shape) || target.dtype != saved.dtype)
+            throw new ArgumentException(
+                $"{what}: the saved value is [{Distributions.Shapes.Format(saved.shape)}] of {saved.dtype}, but the store's is " +
+                $"[{Distributions.Shapes.Format(target.shape)}] of {target.dtype}.");
+        using (no_grad()) target.copy_(saved);
     }
 }
