@@ -17,21 +17,25 @@ var vae = new StructuredVae();
 var store = new ParamStore();
 using var generator = new Generator(42, CPU);
 var optimizer = torch.optim.Adam(vae.Parameters(), lr: 0.02);
-var baseline = 0.0; // a running mean of the per-point cost, subtracted in y's score term
+// The model leaves y's estimator to Auto (the score function, as y is discrete); the run adds a baseline to it
+// without touching the model: a moving average of y's cost-to-go, kept in the store between steps.
+var options = new RunOptions
+{
+    Params = store, Generator = generator,
+    Estimators = EstimatorOverrides.None.For("y", SiteEstimator.ScoreFunction.WithBaseline(Baseline.MovingAverage(decay: 0.9))),
+};
 
 Console.WriteLine("step  negative ELBO per point");
 for (var step = 0; step <= 1000; step++)
 {
     using var scope = torch.NewDisposeScope();
     var batch = data[torch.randint(0, 512, 128, generator: generator)];
-    var run = Interpreter.Sample(vae.NegativeElbo(batch), new RunOptions { Params = store, Generator = generator });
-    var b = baseline;
-    var objective = Surrogate.Build(run.Trace, new SurrogateOptions { Baseline = Baseline.Custom((_, _) => torch.tensor((float)b)) });
+    var run = Interpreter.Sample(vae.NegativeElbo(batch), options);
+    var objective = Surrogate.Build(run.Trace);
     optimizer.zero_grad();
     objective.Surrogate.backward();
     optimizer.step();
     var perPoint = objective.Cost.item<float>() / 128;
-    baseline = step == 0 ? perPoint : 0.9 * baseline + 0.1 * perPoint;
     if (step % 100 == 0) Console.WriteLine($"{step,4}  {perPoint,8:F3}");
 }
 
