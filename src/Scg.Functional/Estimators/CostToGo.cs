@@ -69,7 +69,7 @@ public static class CostToGo
         public void Run()
         {
             var stack = new Stack<Frame>();
-            stack.Push(new Frame(trace.Root, Accumulator.Empty));
+            stack.Push(new Frame(trace.Root, PlateSums.Empty));
             while (stack.Count > 0)
             {
                 var frame = stack.Peek();
@@ -103,13 +103,13 @@ public static class CostToGo
             }
         }
 
-        private sealed class Frame(TraceBlock block, Accumulator tail)
+        private sealed class Frame(TraceBlock block, PlateSums tail)
         {
             public TraceBlock Block { get; } = block;
 
-            public Accumulator Tail { get; } = tail;
+            public PlateSums Tail { get; } = tail;
 
-            public Accumulator Own { get; set; } = Accumulator.Empty;
+            public PlateSums Own { get; set; } = PlateSums.Empty;
 
             /// <summary>The next item to walk, counting down.</summary>
             public int Item { get; set; } = block.Items.Count - 1;
@@ -119,41 +119,10 @@ public static class CostToGo
 
             public int NextBranch { get; set; }
 
-            public Accumulator Outer { get; set; } = Accumulator.Empty;
+            public PlateSums Outer { get; set; } = PlateSums.Empty;
         }
 
-        private Tensor Reduce(Accumulator acc, SampleNode site)
-        {
-            Tensor? q = null;
-            foreach (var (mask, sum) in acc.Entries)
-            {
-                var part = PlateReduction.Marginalise(sum, mask, site.PlateMask, plates);
-                q = q is null ? part : q + part;
-            }
-            return q ?? zeros([], site.LogProb.dtype, site.LogProb.device);
-        }
-    }
-
-    /// <summary>Sums of costs grouped by plate set (few groups in practice: one per distinct plate nesting).</summary>
-    private readonly record struct Accumulator(ImmutableArray<(ulong Mask, Tensor Sum)> Entries)
-    {
-        public static Accumulator Empty { get; } = new([]);
-
-        public Accumulator Add(ulong mask, Tensor value)
-        {
-            for (var i = 0; i < Entries.Length; i++)
-                if (Entries[i].Mask == mask)
-                    return new(Entries.SetItem(i, (mask, Entries[i].Sum + value)));
-            return new(Entries.Add((mask, value)));
-        }
-
-        public Accumulator Plus(Accumulator other)
-        {
-            if (other.Entries.IsEmpty) return this;
-            if (Entries.IsEmpty) return other;
-            var result = this;
-            foreach (var (mask, sum) in other.Entries) result = result.Add(mask, sum);
-            return result;
-        }
+        private Tensor Reduce(PlateSums acc, SampleNode site) =>
+            acc.ReduceTo(site.PlateMask, plates) ?? zeros([], site.LogProb.dtype, site.LogProb.device);
     }
 }

@@ -61,4 +61,16 @@ internal static class LearningSignal
         SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
         return q - b.detach();
     }
+
+    /// <summary>
+    /// The checked, detached baseline of <paramref name="site"/> for the cost-to-go <paramref name="q"/> (at the run's
+    /// plate rank), or null when it has none. For constructions that use the baseline apart from the signal (DiCE).
+    /// </summary>
+    public static Tensor? BaselineOf(SampleNode site, Tensor q, BaselineContext context)
+    {
+        q = q.expand(site.ReducedShape);
+        if (context.BaselineOf(site)?.Compute(context, site, q) is not { } b) return null;
+        SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
+        return b.detach();
+    }
 }
