@@ -38,4 +38,19 @@ public static class ReadmeExample
                                    new RunOptions { Seed = 1, Particles = 16 });  // one seeded generator for the loop
         return costs;
     }
+
+    /// <summary>Runs the README's DiCE example and returns θ's gradient and second derivative.</summary>
+    public static (double Gradient, double Hessian) Hessian(ulong seed, int particles)
+    {
+        var theta = tensor(0.5, requires_grad: true);
+        var model =
+            from y in Model.Sample("y", Bernoulli.FromLogits(theta))
+            from z in Model.Sample("z", new Normal(y * 3.0, tensor(1.0)))
+            from c in Model.Cost("c", (z - 1.0).square())
+            select z;
+        var run = Interpreter.Sample(model, new RunOptions { Seed = seed, Particles = particles });
+        var dice = Dice.Build(run.Trace);                                       // value = the cost; any-order derivatives
+        var d = Derivatives.GradientAndHessian(dice.Surrogate, [theta]);        // d.Gradient, d.Hessian (unbiased estimates)
+        return (d.Gradient.item<double>(), d.Hessian.item<double>());
+    }
 }

@@ -119,6 +119,15 @@ let tests =
                 if not (z < Stats.zBound) then
                     failtestf "DiCE Hessian max |z| = %.2f: mean %s vs exact %s\n%O" z (Stats.fmt (Stats.estimate dice).Mean) (Stats.fmt hstar) g)
 
+        test "the README's DiCE example estimates J'(θ) and J''(θ) without bias" {
+            // E[c | y] = (3y − 1)² + 1, so J = 2 + 3σ(θ): J' = 3σ(1 − σ), J'' = 3σ(1 − σ)(1 − 2σ)
+            let s = 1.0 / (1.0 + exp -0.5)
+            let exact = [| 3.0 * s * (1.0 - s); 3.0 * s * (1.0 - s) * (1.0 - 2.0 * s) |]
+            let samples = [| for seed in 1UL .. 30UL -> let struct (g, h) = Scg.Tests.CSharp.ReadmeExample.Hessian(seed, 2000) in [| g; h |] |]
+            let z = zOf samples exact
+            Expect.isLessThan z Stats.zBound (sprintf "README DiCE example: max |z| = %.2f, mean %s vs %s" z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt exact))
+        }
+
         test "Derivatives: a parameter without a gradient is refused (not a dead process); H·v agrees with the Hessian" {
             let leaves = leavesOf [ 0.3; -0.4 ]
             let j = chainExact (torch.stack(Array.ofList leaves))
