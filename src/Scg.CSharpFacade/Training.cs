@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 namespace Scg.Linq;
 
 /// <summary>
-/// A plain stochastic-gradient loop: each step runs the step's model, builds its surrogate, back-propagates and
-/// lets the optimizer step, inside one TorchSharp dispose scope so that long runs stay flat in memory.
+/// A plain stochastic-gradient loop: each step runs the step's model, builds its surrogate, back-propagates its
+/// <see cref="SurrogateObjective.Loss"/> (the surrogate, plus the loss of learned baselines, so that an optimizer over
+/// the store trains them too) and lets the optimizer step, inside one TorchSharp dispose scope so that long runs stay flat in memory.
 /// </summary>
 /// <remarks>
 /// A <see cref="RunOptions.Seed"/> seeds one generator for the whole loop, so every step draws fresh noise and
@@ -108,7 +109,7 @@ public static class Training
                     "nothing to train. Create parameters with requires_grad (or read them with Model.Param) and use them in a " +
                     "distribution or a cost inside the model.");
             optimizer.zero_grad();
-            objective.Surrogate.backward();
+            objective.Loss.backward();   // the surrogate, plus the least-squares loss of learned baselines
             optimizer.step();
             var cost = objective.Cost.to_type(ScalarType.Float64).item<double>();
             costs.Add(cost);
