@@ -50,7 +50,8 @@ public static class Training
 
     /// <summary>
     /// Creates the parameters of the first step's model in <paramref name="store"/> (see
-    /// <see cref="ParamStore.Initialize{T}"/>), builds the optimizer over all of the store's parameters with
+    /// <see cref="ParamStore.Initialize{T}"/>) and the module of a learned <see cref="SurrogateOptions.Baseline"/>,
+    /// builds the optimizer over all of the store's parameters with
     /// <paramref name="makeOptimizer"/>, trains for <paramref name="steps"/> steps and returns the cost of every
     /// step. The trained parameters stay in <paramref name="store"/>.
     /// </summary>
@@ -84,6 +85,8 @@ public static class Training
             throw new ArgumentException("Training.Train: options.Params is another store than 'store'; leave it null or pass the same store.", nameof(options));
         options = (options ?? RunOptions.Default) with { Params = store };
         store.Initialize(modelForStep(0), options);
+        if (surrogate?.Baseline is LearnedBaseline learned)
+            store.GetOrAddModule(learned.Name, learned.Module);   // registered before the optimizer takes the store's parameters
         var optimizer = makeOptimizer(store.Parameters())
             ?? throw new InvalidOperationException("Training.Train: makeOptimizer returned null instead of an optimizer.");
         return Loop(modelForStep, optimizer, steps, options, surrogate, progress, cancellation);

@@ -72,6 +72,94 @@ let private linear (w: float32) (b: float32) =
 
 let private bothConstructions = [ true; false ]
 
+/// Found while writing these tests; each failed before its fix in src/.
+let private fixes =
+    testList "fixes" [
+        test "a learned baseline's default features give one column per input, in and out of plates, with and without particles" {
+            let theta = torch.tensor(0.2f, requires_grad = true)
+            let m plate (inputs: string[]) module' =
+                let body = model {
+                    let! x = Model.Sample("x", Normal(torch.tensor(0.0f), torch.tensor(1.0f)))
+                    let! x2 = Model.Sample("x2", Normal(torch.tensor(0.0f), torch.tensor(1.0f)))
+                    let! y = Model.Sample("y", Bernoulli.FromLogits(theta), withBaseline (Baseline.Learned("bl", module', inputs)))
+                    let! _ = Model.Cost("c", y * 2.0f + x * 3.0f + x2 + 1.0f)
+                    return () }
+                if plate > 0L then Model.Plate("data", plate, body) else body
+            for plate in [ 0L; 5L ] do
+                for particles in [ 0; 3 ] do
+                    let one = torch.nn.Linear(1L, 1L)
+                    let two = torch.nn.Linear(2L, 1L)
+                    using (torch.no_grad()) (fun _ ->
+                        one.weight.fill_(2.0f) |> ignore; one.bias.fill_(1.0f) |> ignore
+                        two.weight.copy_(torch.tensor([| 1.0f; 2.0f |]).reshape(1L, 2L)) |> ignore; two.bias.zero_() |> ignore)
+                    let cases : (string[] * torch.nn.Module<torch.Tensor, torch.Tensor> * (torch.Tensor -> torch.Tensor -> torch.Tensor)) list =
+                        [ [| "x" |], one, (fun x _ -> x * 2.0f + 1.0f)
+                          [| "x"; "x2" |], two, (fun x x2 -> x + x2 * 2.0f) ]
+                    for inputs, module', baseline in cases do
+                        for vectorize in bothConstructions do
+                            let tr = Interpreter.Sample(m plate inputs module', RunOptions(Seed = 1UL, Particles = particles)).Trace
+                            let o = Surrogate.Build(tr, SurrogateOptions(Vectorize = vectorize))
+                            let x, x2, y = tr.Sample("x").Value, tr.Sample("x2").Value, tr.Sample("y").Value
+                            let target = y * 2.0f + x * 3.0f + x2 + 1.0f
+                            let expected = (baseline x x2 - target).square().mean() |> item
+                            Expect.floatClose Accuracy.medium (item o.BaselineLoss) expected
+                                $"inputs {inputs.Length}, plate {plate}, particles {particles}, vectorize {vectorize}"
+        }
+
+        test "a float64 model with a float32 module: the default features take the module's type" {
+            let theta = leaf 0.2
+            let tr =
+                Interpreter.Sample(Model.Plate("data", 4L, model {
+                    let! x = Model.Sample("x", Normal(c 0.0, c 1.0))
+                    let! y = Model.Sample("y", Bernoulli.FromLogits(theta), withBaseline (Baseline.Learned("bl", linear 1.0f 0.0f, [| "x" |])))
+                    let! _ = Model.Cost("c", y * 2.0 + x)
+                    return () }), RunOptions(Seed = 1UL)).Trace
+            let o = Surrogate.Build(tr)
+            let expected = (tr.Sample("y").Value * 2.0).square().mean() |> item   // b = x, cost-to-go 2y + x
+            Expect.floatClose Accuracy.medium (item o.BaselineLoss) expected "the baseline loss"
+        }
+
+        test "a learned baseline whose module fails on its features is reported naming the baseline and the site" {
+            let theta = leaf 0.2
+            let tr = Interpreter.Sample(learnedModel theta (Baseline.Learned("bl", torch.nn.Linear(3L, 1L), [| "x" |])), RunOptions(Seed = 1UL)).Trace
+            throwsMentioning [ "Learned baseline 'bl'"; "sample site 'y'"; "[16, 1]"; "features" ] (fun () -> Surrogate.Build(tr) |> ignore)
+        }
+
+        test "an optimizer over ParamStore.Parameters() survives a parameter created after it" {
+            let store = ParamStore()
+            let m t = model {
+                let! a = Model.Param("a", fun () -> c 0.5)
+                let! later = if t = 0 then model { return c 0.0 } else Model.Param("later", fun () -> c 0.5)
+                let! y = Model.Sample("y", Normal(a + later, c 1.0))
+                let! _ = Model.Cost("cost", y.square())
+                return () }
+            store.Initialize(m 0) |> ignore
+            let opt = torch.optim.SGD(store.Parameters(), 0.1)
+            for t in 0 .. 1 do
+                let o = Surrogate.Build(Interpreter.Sample(m t, RunOptions(Seed = 1UL, Params = store)).Trace)
+                opt.zero_grad()
+                o.Loss.backward()
+                opt.step() |> ignore
+            Expect.isFalse (item store.["a"] = 0.5) "the parameter known to the optimizer trained"
+            Expect.equal (item store.["later"]) 0.5 "the later one is not the optimizer's (it was not in the snapshot)"
+        }
+
+        test "Training.Train trains a learned baseline given as SurrogateOptions.Baseline" {
+            let store = ParamStore()
+            let lin = linear 0.0f 0.0f
+            let m = model {
+                let! theta = Model.Param("theta", fun () -> torch.tensor(0.2f))
+                let! x = Model.Sample("x", Normal(torch.tensor(0.0f), torch.tensor(1.0f)))
+                let! y = Model.Sample("y", Bernoulli.FromLogits(theta))
+                let! _ = Model.Cost("c", y * 2.0f + x * 3.0f + 1.0f)
+                return () }
+            let options = SurrogateOptions(Baseline = Baseline.Learned("bl", lin, [| "x" |]))
+            Training.Train((fun _ -> m), store, (fun ps -> torch.optim.SGD(ps, 0.1) :> torch.optim.Optimizer), 3, RunOptions(Seed = 1UL), options) |> ignore
+            Expect.isTrue (store.Modules.ContainsKey "bl") "registered before the optimizer was built"
+            Expect.isFalse (item lin.weight = 0.0) "and trained"
+        }
+    ]
+
 let private overrides =
     testList "overrides" [
         test "by name, an override reaches exactly the site it names" {
@@ -488,4 +576,4 @@ let private printing =
     ]
 
 [<Tests>]
-let tests = testList "estimator API" [ overrides; guards; state; learned; printing ]
+let tests = testList "estimator API" [ fixes; overrides; guards; state; learned; printing ]
