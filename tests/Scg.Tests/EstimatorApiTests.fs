@@ -294,7 +294,7 @@ let private guards =
                 build [| "x" |]   // upstream: fine
         }
 
-        test "a baseline whose shape does not broadcast to the site's log-probability is refused (custom, learned)" {
+        test "a baseline whose shape does not broadcast to the site's log-probability is refused (custom, learned, critic)" {
             let theta = leaf 0.3
             for vectorize in bothConstructions do
                 let options = SurrogateOptions(Vectorize = vectorize)
@@ -304,6 +304,9 @@ let private guards =
                 // custom, one per element on a scalar site: would multiply the score term
                 let tr1 = Interpreter.Sample(plated 1L theta (withBaseline (Baseline.Custom(fun _ _ -> torch.zeros(5L, dtype = f64)))), RunOptions(Seed = 1UL)).Trace
                 throwsMentioning [ "'y'"; "[5]" ] (fun () -> Surrogate.Build(tr1, options) |> ignore)
+                // a critic's estimate is held to the same rule
+                let trC = Interpreter.Sample(plated 4L theta (sf.WithCritic(Critic(fun _ _ -> torch.zeros(2L, dtype = f64)))), RunOptions(Seed = 1UL)).Trace
+                throwsMentioning [ "'y'"; "critic's estimate"; "[2]"; "[4]" ] (fun () -> Surrogate.Build(trC, options) |> ignore)
                 // learned, with a module that answers two numbers per element
                 let wide = torch.nn.Linear(1L, 2L)
                 let trL = Interpreter.Sample(learnedModel theta (Baseline.Learned("wide", wide, [| "x" |], column)), RunOptions(Seed = 1UL, Params = ParamStore())).Trace
