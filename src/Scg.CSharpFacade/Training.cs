@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 namespace Scg.Linq;
 
 /// <summary>
-/// A plain stochastic-gradient loop: each step runs the step's model, builds its surrogate, back-propagates and
-/// lets the optimizer step, inside one TorchSharp dispose scope so that long runs stay flat in memory.
+/// A plain stochastic-gradient loop: each step runs the step's model, builds its surrogate, back-propagates its
+/// <see cref="SurrogateObjective.Loss"/> (the surrogate, plus the loss of learned baselines, so that an optimizer over
+/// the store trains them too) and lets the optimizer step, inside one TorchSharp dispose scope so that long runs stay flat in memory.
 /// </summary>
 /// <remarks>
 /// A <see cref="RunOptions.Seed"/> seeds one generator for the whole loop, so every step draws fresh noise and
@@ -49,7 +50,8 @@ public static class Training
 
     /// <summary>
     /// Creates the parameters of the first step's model in <paramref name="store"/> (see
-    /// <see cref="ParamStore.Initialize{T}"/>), builds the optimizer over all of the store's parameters with
+    /// <see cref="ParamStore.Initialize{T}"/>) and the module of a learned <see cref="SurrogateOptions.Baseline"/>,
+    /// builds the optimizer over all of the store's parameters with
     /// <paramref name="makeOptimizer"/>, trains for <paramref name="steps"/> steps and returns the cost of every
     /// step. The trained parameters stay in <paramref name="store"/>.
     /// </summary>
@@ -83,6 +85,8 @@ public static class Training
             throw new ArgumentException("Training.Train: options.Params is another store than 'store'; leave it null or pass the same store.", nameof(options));
         options = (options ?? RunOptions.Default) with { Params = store };
         store.Initialize(modelForStep(0), options);
+        if (surrogate?.Baseline is LearnedBaseline learned)
+            store.GetOrAddModule(learned.Name, learned.Module);   // registered before the optimizer takes the store's parameters
         var optimizer = makeOptimizer(store.Parameters())
             ?? throw new InvalidOperationException("Training.Train: makeOptimizer returned null instead of an optimizer.");
         return Loop(modelForStep, optimizer, steps, options, surrogate, progress, cancellation);
@@ -108,7 +112,7 @@ public static class Training
                     "nothing to train. Create parameters with requires_grad (or read them with Model.Param) and use them in a " +
                     "distribution or a cost inside the model.");
             optimizer.zero_grad();
-            objective.Surrogate.backward();
+            objective.Loss.backward();   // the surrogate, plus the least-squares loss of learned baselines
             optimizer.step();
             var cost = objective.Cost.to_type(ScalarType.Float64).item<double>();
             costs.Add(cost);

@@ -57,8 +57,9 @@ public abstract record Baseline
     /// <param name="module">Maps the features to the baseline; an output whose last dimension has size 1 loses it.</param>
     /// <param name="inputs">The sites whose (detached) values the baseline reads; none may be the site itself or
     /// downstream of it.</param>
-    /// <param name="features">Builds the module's input from the named values, in order; when null, the values
-    /// are converted to the cost's floating type and concatenated along their last dimension.</param>
+    /// <param name="features">Builds the module's input from the named values, in order; when null, one column per
+    /// input (its event dimensions flattened) after the inputs' batch dimensions, broadcast together, in the type of
+    /// the module's parameters: n scalar sites in a plate of B give [B, n], for <c>nn.Linear(n, 1)</c>.</param>
     public static LearnedBaseline Learned(string name, nn.Module<Tensor, Tensor> module, IReadOnlyList<string> inputs, Func<IReadOnlyList<Tensor>, Tensor>? features = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

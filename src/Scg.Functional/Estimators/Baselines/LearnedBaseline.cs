@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
+using Scg.Distributions;
 using Scg.Tracing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,24 +13,68 @@ namespace Scg.Estimators;
 /// <param name="Name">The module's name in the parameter store.</param>
 /// <param name="Module">Maps the features to the baseline.</param>
 /// <param name="Inputs">The sites whose detached values the baseline reads.</param>
-/// <param name="Features">Builds the module's input from the values; concatenation when null.</param>
+/// <param name="Features">Builds the module's input from the values; one column per input when null.</param>
 public sealed record LearnedBaseline(
     string Name, nn.Module<Tensor, Tensor> Module, IReadOnlyList<string> Inputs, Func<IReadOnlyList<Tensor>, Tensor>? Features) : Baseline
 {
     internal override Tensor? Compute(BaselineContext context, SampleNode site, Tensor costToGo)
     {
-        var values = new Tensor[Inputs.Count];
-        for (var i = 0; i < values.Length; i++) values[i] = InputValue(context.Trace, site, Inputs[i]).detach();
-        var features = Features is null
-            ? cat(values.Select(v => v.to_type(costToGo.dtype)).ToArray(), -1)
-            : Features(values) ?? throw new InvalidOperationException($"Learned baseline '{Name}' of sample site '{site.Name}': the features function returned null.");
+        var nodes = new TraceNode[Inputs.Count];
+        for (var i = 0; i < nodes.Length; i++) nodes[i] = InputNode(context.Trace, site, Inputs[i]);
         var module = context.Trace.Store?.GetOrAddModule(Name, Module) ?? Module;
-        var b = module.call(features);
+        var features = Features is null
+            ? DefaultFeatures(nodes, FeatureType(module, costToGo.dtype))
+            : Features(nodes.Select(n => ValueOf(n).detach()).ToArray())
+              ?? throw new InvalidOperationException($"Learned baseline '{Name}' of sample site '{site.Name}': the features function returned null.");
+        Tensor b;
+        try
+        {
+            b = module.call(features);
+        }
+        catch (ExternalException e)
+        {
+            throw new ArgumentException(
+                $"Learned baseline '{Name}' of sample site '{site.Name}': its module failed on features of shape " +
+                $"[{Shapes.Format(features.shape)}] ({features.dtype}): {e.Message}. " +
+                (Features is null
+                    ? "The default features have the inputs' batch dimensions in front and one column per input (event dimensions " +
+                      "flattened) last; size the module's input to that, or give a features function."
+                    : "Check the features function against the module's input."), e);
+        }
         if (b.Dimensions > 0 && b.shape[^1] == 1) b = b.squeeze(-1);
         var target = CostToGo.AtSiteRank(costToGo, site);
         SurrogateChecks.Baseline(site, b, target.shape, context.Validate);
         context.BaselineLosses.Add(b.sub(target).square().mean());
         return b.detach();
+    }
+
+    /// <summary>
+    /// The inputs' detached values as one tensor: their batch dimensions (broadcast together) in front, then one
+    /// column per input (its event dimensions flattened; one column for a scalar event).
+    /// </summary>
+    private static Tensor DefaultFeatures(TraceNode[] nodes, ScalarType type)
+    {
+        var batch = Array.Empty<long>();
+        foreach (var n in nodes) batch = Shapes.Broadcast(batch, DistributionOf(n).BatchShape);
+        var columns = new Tensor[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var d = DistributionOf(nodes[i]);
+            var events = d.EventShape;
+            long width = 1;
+            foreach (var e in events) width *= e;
+            columns[i] = ValueOf(nodes[i]).detach().to_type(type)
+                .expand(Shapes.Concat(batch, events)).reshape(Shapes.Concat(batch, [width]));
+        }
+        return columns.Length == 1 ? columns[0] : cat(columns, -1);
+    }
+
+    /// <summary>The type of the module's (first) floating-point parameter, so that its input matches; else the cost's.</summary>
+    private static ScalarType FeatureType(nn.Module module, ScalarType costType)
+    {
+        foreach (var p in module.parameters())
+            if (is_floating_point(p)) return p.dtype;
+        return costType;
     }
 
     /// <summary>The value of input <paramref name="name"/>, refused unless it is upstream of <paramref name="site"/>.</summary>
@@ -48,10 +94,17 @@ public sealed record LearnedBaseline(
         return node;
     }
 
-    private Tensor InputValue(Trace trace, SampleNode site, string name) => InputNode(trace, site, name) switch
+    private static Tensor ValueOf(TraceNode node) => node switch
     {
         SampleNode s => s.Value,
         ObserveNode o => o.Value,
+        var other => throw new InvalidOperationException($"Unexpected node {other.Name}."),
+    };
+
+    private static Distribution DistributionOf(TraceNode node) => node switch
+    {
+        SampleNode s => s.Distribution,
+        ObserveNode o => o.Distribution,
         var other => throw new InvalidOperationException($"Unexpected node {other.Name}."),
     };
 
