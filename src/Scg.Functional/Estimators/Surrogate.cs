@@ -77,7 +77,7 @@ public static class Surrogate
     {
         var cost = SumOf(Costs(trace));
         if (cost is null) return (null, null);
-        var total = cost.detach();
+        var total = trace.ParticlePlate is { } particles ? PerParticleTotal(trace, particles) : cost.detach();
         var terms = new List<Tensor>();
         foreach (var node in trace.Nodes)
         {
@@ -86,6 +86,29 @@ public static class Surrogate
             terms.Add(site.Reduced!.mul(signal).sum());
         }
         return (cost, SumOf(terms));
+    }
+
+    /// <summary>
+    /// Each particle's own total cost, detached, along the particle axis (other axes of size 1): particles are
+    /// independent runs, so a particle's total is its plain-REINFORCE signal (and leave-one-out baselines see
+    /// the others' totals).
+    /// </summary>
+    private static Tensor PerParticleTotal(Trace trace, PlateFrame particles)
+    {
+        Tensor? total = null;
+        foreach (var node in trace.Nodes)
+        {
+            if (node is not (CostNode or ObserveNode)) continue;
+            var t = node.Reduced!.detach();
+            var rank = t.Dimensions;
+            var axis = rank + particles.Dim;
+            var dims = new List<long>();
+            for (var d = 0L; d < rank; d++) if (d != axis) dims.Add(d);
+            var part = dims.Count == 0 ? t : t.sum([.. dims], keepdim: true);
+            if (node is ObserveNode) part = part.neg();
+            total = total is null ? part : total + part;
+        }
+        return total!;
     }
 
     private static List<Tensor> Costs(Trace trace)

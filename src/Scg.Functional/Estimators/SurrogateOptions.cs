@@ -18,8 +18,8 @@ public sealed record SurrogateOptions
     public ParamStore? Store { get; init; }
 
     /// <summary>
-    /// Use the total cost of the run, instead of each site's cost-to-go, as the learning signal of every
-    /// score-function site: plain REINFORCE. Unbiased but noisier (costs that cannot depend on a site add noise to
+    /// Use the total cost of the run (with particles, of the site's particle), instead of each site's cost-to-go,
+    /// as the learning signal of every score-function site: plain REINFORCE. Unbiased but noisier (costs that cannot depend on a site add noise to
     /// its term); meant for comparisons such as the variance report. Default false.
     /// </summary>
     public bool TotalCost { get; init; }
