@@ -81,6 +81,10 @@ public sealed class Bernoulli : Distribution
     public override ScalarType DType => Given.dtype;
 
     /// <inheritdoc />
+    /// <remarks>The values 0 and 1, in the parameters' floating type.</remarks>
+    public override Tensor? EnumerateSupport() => tensor(new[] { 0.0, 1.0 }, DType, Device);
+
+    /// <inheritdoc />
     public override Tensor Sample(Generator? generator, params long[] sampleShape)
     {
         using var _ = no_grad();

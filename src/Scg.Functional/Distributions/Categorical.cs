@@ -100,6 +100,10 @@ public sealed class Categorical : Distribution
     public override ScalarType DType => Given.dtype;
 
     /// <inheritdoc />
+    /// <remarks>The indices 0 … K − 1 (int64).</remarks>
+    public override Tensor? EnumerateSupport() => arange(Categories, ScalarType.Int64, Device);
+
+    /// <inheritdoc />
     /// <remarks>Values are int64 indices.</remarks>
     public override Tensor Sample(Generator? generator, params long[] sampleShape)
     {

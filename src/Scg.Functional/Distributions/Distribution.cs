@@ -83,6 +83,13 @@ public abstract class Distribution
     /// </summary>
     public abstract string? ParameterError();
 
+    /// <summary>
+    /// The support's values laid along a new leading dimension (shape [n] ++ <see cref="EventShape"/>, the same for
+    /// every batch element), or null when the support is not finite. Sites use it for exact enumeration
+    /// (<see cref="SiteEstimator.Enumerate"/>).
+    /// </summary>
+    public virtual Tensor? EnumerateSupport() => null;
+
     /// <summary>Reinterprets the rightmost <paramref name="dims"/> batch dimensions as event dimensions.</summary>
     /// <param name="dims">How many batch dimensions become event dimensions.</param>
     public Distribution ToEvent(int dims) => new Independent(this, dims);

@@ -50,6 +50,10 @@ public sealed class OneHotCategorical : Distribution
     public override ScalarType DType => Categorical.DType;
 
     /// <inheritdoc />
+    /// <remarks>The K one-hot vectors, rows of the identity, in the parameters' floating type.</remarks>
+    public override Tensor? EnumerateSupport() => eye(Categorical.Categories, Categorical.Categories, DType, Device);
+
+    /// <inheritdoc />
     public override Tensor Sample(Generator? generator, params long[] sampleShape)
     {
         using var _ = no_grad();

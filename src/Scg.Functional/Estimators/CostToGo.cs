@@ -42,9 +42,17 @@ public static class CostToGo
     /// </summary>
     internal static Tensor AtSiteRank(Tensor q, SampleNode site)
     {
-        var full = q.expand(site.ReducedShape);
+        var full = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+        var shape = full.shape;
         var rank = PlateRank.Of(site.Plates);
-        return rank == site.ReducedShape.Length ? full : full.reshape(site.ReducedShape[^rank..]);
+        // enumeration dimensions lie to the left of the plates: keep them
+        for (var i = 0; i < shape.Length - rank; i++)
+            if (shape[i] != 1)
+            {
+                rank = shape.Length - i;
+                break;
+            }
+        return rank == shape.Length ? full : full.reshape(shape[^rank..]);
     }
 
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
@@ -95,6 +103,12 @@ public static class CostToGo
                 if (node is SampleNode site)
                 {
                     if (include(site)) visit(site, Reduce(frame.Tail.Plus(frame.Own), site));
+                    if (site.IsEnumerated)
+                    {
+                        // upstream of an enumerated site, the costs after it are its expectation over its support
+                        frame.Tail = Expect(frame.Tail, site);
+                        frame.Own = Expect(frame.Own, site);
+                    }
                 }
                 else if (Contribution(node) is { } c)
                 {
@@ -107,7 +121,7 @@ public static class CostToGo
         {
             public TraceBlock Block { get; } = block;
 
-            public PlateSums Tail { get; } = tail;
+            public PlateSums Tail { get; set; } = tail;
 
             public PlateSums Own { get; set; } = PlateSums.Empty;
 
@@ -120,6 +134,16 @@ public static class CostToGo
             public int NextBranch { get; set; }
 
             public PlateSums Outer { get; set; } = PlateSums.Empty;
+        }
+
+        /// <summary>Σ_k p(k) · sums(k) over the enumerated site's dimension (detached weights; size-1 axis kept).</summary>
+        private static PlateSums Expect(PlateSums sums, SampleNode site)
+        {
+            if (sums.Entries.IsEmpty) return sums;
+            var p = site.Reduced!.detach().exp();
+            var result = PlateSums.Empty;
+            foreach (var (mask, sum) in sums.Entries) result = result.Add(mask, sum.mul(p).sum(site.EnumeratedDim, keepdim: true));
+            return result;
         }
 
         private Tensor Reduce(PlateSums acc, SampleNode site) =>

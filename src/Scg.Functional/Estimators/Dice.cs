@@ -35,7 +35,9 @@ public static class Dice
 
         var costs = new List<Tensor>();
         var terms = new List<Tensor>();
-        UpstreamLogProb.Walk(trace, (node, tau) =>
+        if (trace.HasEnumeration)
+            throw new NotSupportedException("Dice.Build: the trace has enumerated sites; DiCE with enumeration is not supported yet. Sample them (ScoreFunction) for DiCE.");
+        UpstreamLogProb.Walk(trace, s => s.IsScoreFunction, (node, tau) =>
         {
             var c = node is ObserveNode ? node.Reduced!.neg() : node.Reduced!;
             costs.Add(c.sum());

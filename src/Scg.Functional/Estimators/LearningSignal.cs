@@ -49,7 +49,7 @@ internal static class LearningSignal
         var critic = BaselineContext.CriticOf(site);
         var baseline = context.BaselineOf(site);
         if (critic is null && baseline is null) return q;
-        q = q.expand(site.ReducedShape);
+        q = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
         if (critic is not null)
         {
             var estimate = critic(site, context.Trace)
@@ -68,7 +68,7 @@ internal static class LearningSignal
     /// </summary>
     public static Tensor? BaselineOf(SampleNode site, Tensor q, BaselineContext context)
     {
-        q = q.expand(site.ReducedShape);
+        q = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
         if (context.BaselineOf(site)?.Compute(context, site, q) is not { } b) return null;
         SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
         return b.detach();

@@ -11,11 +11,13 @@ internal static class PlateReduction
     /// <summary>
     /// Sums every dimension of <paramref name="t"/> (whose shape is <paramref name="shape"/>) that is not one of
     /// <paramref name="plates"/>: dimensions to the left of the plates' frame are removed, non-plate dimensions
-    /// inside it are kept with size 1. <paramref name="resultShape"/> is the shape of the result.
+    /// inside it are kept with size 1. <paramref name="resultShape"/> is the shape of the result. Enumeration
+    /// dimensions (bit −d − 1 of <paramref name="enumDims"/> for dim d, out to rank <paramref name="enumRank"/>) are kept
+    /// like plates.
     /// </summary>
-    public static Tensor KeepPlates(Tensor t, long[] shape, ImmutableArray<PlateFrame> plates, out long[] resultShape)
+    public static Tensor KeepPlates(Tensor t, long[] shape, ImmutableArray<PlateFrame> plates, out long[] resultShape, int enumRank = 0, ulong enumDims = 0)
     {
-        var frameRank = 0;
+        var frameRank = enumRank;
         foreach (var p in plates) if (-p.Dim > frameRank) frameRank = -p.Dim;
         var result = t;
         resultShape = shape;
@@ -31,7 +33,7 @@ internal static class PlateReduction
         for (var d = -rank; d < 0; d++)
         {
             if (resultShape[rank + d] == 1) continue;
-            var isPlate = false;
+            var isPlate = d >= -64 && (enumDims & (1UL << (-d - 1))) != 0;
             foreach (var p in plates) if (p.Dim == d) { isPlate = true; break; }
             if (!isPlate) (inner ??= []).Add(d);
         }

@@ -28,7 +28,10 @@ public static class Surrogate
         var validate = options.ValidateArguments ?? trace.Validated;
         var context = new BaselineContext(trace, options, validate);
         var signals = context.Any() ? context : null;
+        if (options.TotalCost && trace.HasEnumeration)
+            throw new NotSupportedException("SurrogateOptions.TotalCost does not apply to a trace with enumerated sites.");
         var (cost, score) = options.TotalCost ? TotalCost(trace, signals)
+            : trace.HasEnumeration ? EnumeratedSurrogate.Build(trace, signals)
             : options.Vectorize ? VectorizedSurrogate.Build(trace, signals)
             : PerSite(trace, signals);
 

@@ -13,8 +13,12 @@ namespace Scg.Estimators;
 /// </summary>
 internal static class UpstreamLogProb
 {
-    /// <summary>Calls <paramref name="visit"/> with each cost or observation and its τ (null when no score-function site is upstream), in program order.</summary>
-    public static void Walk(Trace trace, Action<TraceNode, Tensor?> visit)
+    /// <summary>
+    /// Calls <paramref name="visit"/> with each cost or observation (and, with <paramref name="visitSamples"/>, each
+    /// sample site) and the sum τ of the log-probabilities of the sites selected by <paramref name="include"/>
+    /// upstream of it (null when there are none), in program order.
+    /// </summary>
+    public static void Walk(Trace trace, Func<SampleNode, bool> include, Action<TraceNode, Tensor?> visit, bool visitSamples = false)
     {
         var plates = trace.Plates;
         var stack = new Stack<Frame>();
@@ -47,8 +51,9 @@ internal static class UpstreamLogProb
             }
             switch (trace.Nodes[item.Node])
             {
-                case SampleNode { IsScoreFunction: true } site:
-                    frame.Own = frame.Own.Add(site.PlateMask, site.Reduced!);
+                case SampleNode site:
+                    if (visitSamples) visit(site, frame.Before.Plus(frame.Own).ReduceTo(site.PlateMask, plates));
+                    if (include(site)) frame.Own = frame.Own.Add(site.PlateMask, site.Reduced!);
                     break;
                 case CostNode or ObserveNode:
                     var node = trace.Nodes[item.Node];

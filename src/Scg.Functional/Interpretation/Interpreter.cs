@@ -91,18 +91,38 @@ public static class Interpreter
             throw new ArgumentOutOfRangeException(nameof(options), $"RunOptions.Particles must be 0 or positive (got {options.Particles}).");
         var store = options.Params ?? new ParamStore();
         var generator = options.Generator ?? (options.Seed is { } seed ? new Generator(seed, CPU) : null);
+        var nesting = options.MaxPlateNesting;
+        if (options.Particles > 0) nesting ??= MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
+        try
+        {
+            return RunPlaced(model, replay, options, store, generator, nesting);
+        }
+        catch (EnumerationNeedsNestingException) when (nesting is null)
+        {
+            // an enumerated site needs to know where the plates end: measure, then run again
+            nesting = MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
+            return RunPlaced(model, replay, options, store, generator, nesting);
+        }
+    }
+
+    /// <summary>
+    /// One run with the particle dimension (if any) at −(nesting + 1) and enumeration dimensions to its left; with
+    /// an unknown nesting and no particles, an enumerated site throws <see cref="EnumerationNeedsNestingException"/>.
+    /// </summary>
+    private static RunResult<T> RunPlaced<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions options, ParamStore store, Generator? generator, int? nesting)
+    {
         var toRun = model;
         var reserved = 0;
         if (options.Particles > 0)
         {
-            var nesting = options.MaxPlateNesting ?? MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
-            reserved = -(nesting + 1);
+            reserved = -(nesting!.Value + 1);
             toRun = Model.Plate(PlateFrame.ParticlesName, options.Particles, model, reserved);
         }
         var ctx = new RunContext(generator, store, replay, options.ValidateArguments)
         {
             ReservedDim = reserved, NestingMeasured = options.Particles > 0 && options.MaxPlateNesting is null,
             Overrides = options.Estimators, StoreGiven = options.Params is not null,
+            EnumBase = reserved != 0 ? reserved - 1 : nesting is { } n ? -(n + 1) : 0, PlateNesting = nesting,
         };
         var value = toRun.Run(ctx);
         return new RunResult<T>(value, ctx.Freeze());
@@ -118,7 +138,7 @@ public static class Interpreter
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var dryGenerator = new Generator(0, CPU);
-        var ctx = new RunContext(dryGenerator, store, replay: null, validate) { Overrides = overrides };
+        var ctx = new RunContext(dryGenerator, store, replay: null, validate) { Overrides = overrides, DryRun = true };
         model.Run(ctx);
         return ctx.MaxBatchRank;
     }

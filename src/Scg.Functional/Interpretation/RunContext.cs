@@ -76,6 +76,25 @@ internal sealed class RunContext
     /// <summary>True when the run was given its store rather than a fresh one.</summary>
     public bool StoreGiven { get; init; }
 
+    /// <summary>The dimension of the run's first enumerated site (the next to the left of the plates and the
+    /// particle dimension), or 0 when the plate nesting is not known yet.</summary>
+    public int EnumBase { get; init; }
+
+    /// <summary>The plate nesting the run places particles and enumeration by, when known.</summary>
+    public int? PlateNesting { get; init; }
+
+    /// <summary>A run that only measures the model's batch rank: enumerated sites draw one value instead.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>The most values the enumerated sites of one run may have together (the product of their supports).</summary>
+    public const long MaxEnumerated = 1L << 20;
+
+    private readonly List<(string Name, int Dim, long Size)> enumerated = [];
+    private long enumeratedTotal = 1;
+    private ulong enumDims;
+
+    private int EnumRank => enumerated.Count == 0 ? 0 : -enumerated[^1].Dim;
+
     public Trace Freeze()
     {
         Overrides?.RequireAllNamesUsed(sampledNames);
@@ -85,7 +104,11 @@ internal sealed class RunContext
             throw new ArgumentException(
                 $"Replay was given values for site(s) the model did not sample: {string.Join(", ", extra)}.");
         }
-        return new Trace(PlateRank.Align(nodes, PlateRank.Of(plates)), [.. plates], root, validate) { Store = store, StoreGiven = StoreGiven };
+        return new Trace(PlateRank.Align(nodes, Math.Max(PlateRank.Of(plates), EnumRank)), [.. plates], root, validate)
+        {
+            Store = store, StoreGiven = StoreGiven, HasEnumeration = enumerated.Count > 0,
+            PlateNesting = ReservedDim != 0 || enumerated.Count > 0 ? PlateNesting : null,
+        };
     }
 
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
@@ -97,10 +120,18 @@ internal sealed class RunContext
         var resolved = (Overrides?.Find(name, dist) ?? estimator).Resolve(name, dist);
         if (resolved is ScoreFunctionEstimator { Baseline: LearnedBaseline learned })
             store.GetOrAddModule(learned.Name, learned.Module);   // so that an optimizer over the store trains it
+        var enumerate = resolved is EnumerateEstimator && replay is null && !DryRun;
+        if (resolved is EnumerateEstimator && !enumerate) resolved = SiteEstimator.ScoreFunction;
         dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
         var replayed = false;
-        if (replay is not null)
+        var enumDim = 0;
+        if (enumerate)
+        {
+            (value, enumDim) = Enumerate(name, dist, batchShape);
+            batchShape = Shapes.Broadcast(value.shape[..^dist.EventShape.Length], batchShape);
+        }
+        else if (replay is not null)
         {
             if (!replay.TryGetValue(name, out var given))
                 throw new ArgumentException($"Replay has no value for sample site '{name}'.");
@@ -118,12 +149,12 @@ internal sealed class RunContext
         sampledNames.Add(name);
         // a drawn value has the distribution's batch shape; a replayed one was checked to broadcast to it
         var lpShape = batchShape;
-        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
+        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape, EnumRank, enumDims);
         Record(new SampleNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp, Estimator = resolved, IsReplayed = replayed,
-            Reduced = reduced, ReducedShape = reducedShape,
+            Reduced = reduced, ReducedShape = reducedShape, EnumeratedDim = enumDim,
         }, lpShape.Length);
         return value;
     }
@@ -139,7 +170,7 @@ internal sealed class RunContext
         CheckValueShape(name, "Observe site", dist, lpShape, value);
         CheckSupport(name, "Observe site", dist, value);
         var lp = dist.LogProb(value);
-        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape);
+        var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape, EnumRank, enumDims);
         Record(new ObserveNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
@@ -154,25 +185,30 @@ internal sealed class RunContext
         Claim(name, "Cost");
         ArgumentNullException.ThrowIfNull(value);
         var shape = value.shape;
-        var squeezed = shape.Length > frameShape.Length && LeadingOnes(shape, shape.Length - frameShape.Length);
+        var extra = shape.Length - frameShape.Length;
+        // a cost downstream of enumerated sites carries their dimensions to the left of the plates
+        var enumeratedCost = extra > 0 && enumerated.Count > 0 && !LeadingOnes(shape, extra) && EnumFits(shape, extra);
+        if (enumeratedCost && shape.Length > Math.Max(EnumRank, frameShape.Length)) shape = shape[(shape.Length - Math.Max(EnumRank, frameShape.Length))..];
+        var squeezed = !enumeratedCost && extra > 0 && LeadingOnes(shape, extra);
         if (squeezed)
         {
             // a sum with keepdim: true over the plates' dimensions; the same code then works with and without particles
             shape = shape[(shape.Length - frameShape.Length)..];
         }
-        var fits = shape.Length <= frameShape.Length;
-        for (var i = 1; fits && i <= shape.Length; i++)
+        var fits = enumeratedCost || shape.Length <= frameShape.Length;
+        for (var i = 1; fits && i <= Math.Min(shape.Length, frameShape.Length); i++)
             fits = shape[^i] == frameShape[^i] || shape[^i] == 1;
         if (!fits)
             throw new ArgumentException(
                 $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
                 $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first" +
                 (ReservedDim != 0 && shape.Length >= -ReservedDim ? $". {NestingAdvice(shape.Length)}." : "."));
-        var expanded = squeezed ? value.reshape(shape).expand(frameShape) : Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
+        var target = enumeratedCost ? Shapes.Broadcast(shape, frameShape) : frameShape;
+        var expanded = squeezed || enumeratedCost ? value.reshape(shape).expand(target) : Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
-            Reduced = expanded, ReducedShape = frameShape,
+            Reduced = expanded, ReducedShape = target,
         }, frameShape.Length);
         return value;
     }
@@ -239,6 +275,56 @@ internal sealed class RunContext
     /// <summary>Leaves <paramref name="product"/> because a branch threw: restores the enclosing block and branch.</summary>
     public void AbandonProduct(ProductMark product) => (block, branch) = (product.ParentBlock, product.ParentBranch);
 
+    /// <summary>
+    /// Lays out the support of an enumerated site along a new dimension to the left of everything before it; the
+    /// value has shape [n, 1, …, 1] ++ event, and broadcasts against the plates.
+    /// </summary>
+    private (Tensor Value, int Dim) Enumerate(string name, Distribution dist, long[] batchShape)
+    {
+        if (EnumBase == 0) throw new EnumerationNeedsNestingException();
+        for (var i = 1; i <= batchShape.Length; i++)
+            if (i <= frameShape.Length ? batchShape[^i] != frameShape[^i] : batchShape[^i] != 1 && !IsEnumerated(-i, batchShape[^i]))
+                throw new ArgumentException(
+                    $"Sample site '{name}': its batch shape [{Shapes.Format(batchShape)}] has a dimension of size {batchShape[^i]} that no plate accounts " +
+                    $"for ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); enumerating it would enumerate every joint value of its elements. " +
+                    "Put the dimension in a plate (enumeration is then per element), or move it into the event (ToEvent) and sample the site.");
+        var support = dist.EnumerateSupport()!;
+        var n = support.shape[0];
+        if (enumeratedTotal * n > MaxEnumerated)
+            throw new ArgumentException(
+                $"Sample site '{name}': enumerating its {n} values with the {enumerated.Count} site(s) enumerated before it " +
+                $"({string.Join(", ", enumerated.Select(e => $"'{e.Name}'"))}) makes {enumeratedTotal * n} combinations, above the limit of " +
+                $"{MaxEnumerated}; sample some of these sites instead (ScoreFunction or Auto).");
+        var dim = EnumBase - enumerated.Count;
+        if (dim < -64)
+            throw new ArgumentException($"Sample site '{name}': no dimension is left to enumerate it in (at most 64 batch dimensions); sample it instead.");
+        var eventShape = dist.EventShape;
+        var shape = new long[-dim + eventShape.Length];
+        Array.Fill(shape, 1L);
+        shape[0] = n;
+        eventShape.CopyTo(shape, -dim);
+        enumerated.Add((name, dim, n));
+        enumeratedTotal *= n;
+        enumDims |= 1UL << (-dim - 1);
+        return (support.reshape(shape), dim);
+    }
+
+    /// <summary>True when the first <paramref name="count"/> entries of <paramref name="shape"/> sit at enumeration
+    /// dimensions with their sizes (or 1), and are 1 elsewhere.</summary>
+    private bool EnumFits(long[] shape, int count)
+    {
+        for (var i = 0; i < count; i++)
+            if (shape[i] != 1 && !IsEnumerated(i - shape.Length, shape[i])) return false;
+        return true;
+    }
+
+    /// <summary>True when an enumerated site of <paramref name="size"/> values owns dimension <paramref name="dim"/>.</summary>
+    private bool IsEnumerated(int dim, long size)
+    {
+        foreach (var e in enumerated) if (e.Dim == dim) return e.Size == size;
+        return false;
+    }
+
     private static bool LeadingOnes(long[] shape, int count)
     {
         for (var i = 0; i < count; i++) if (shape[i] != 1) return false;
@@ -264,7 +350,8 @@ internal sealed class RunContext
         var batch = dist.BatchShape;
         batchShape = batch;
         if (active.IsEmpty) return dist;
-        if (ReservedDim != 0 && batch.Length > -ReservedDim) throw NestingTooLow(name, batch);
+        if (ReservedDim != 0 && batch.Length > -ReservedDim && !(batch.Length <= EnumRank && EnumFits(batch, batch.Length + ReservedDim)))
+            throw NestingTooLow(name, batch);
         foreach (var p in active)
         {
             var i = batch.Length + p.Dim;
@@ -274,7 +361,7 @@ internal sealed class RunContext
         }
         var target = Shapes.Broadcast(batch, frameShape);
         for (var i = 0; i < target.Length - frameShape.Length; i++)
-            if (target[i] != 1)
+            if (target[i] != 1 && !IsEnumerated(i - target.Length, target[i]))
                 throw new ArgumentException(
                     $"Site '{name}': batch shape [{Shapes.Format(batch)}] has a dimension of size {target[i]} to the left of its plates " +
                     $"({string.Join(", ", active)}), which no plate accounts for: its elements would not be credited element by element, and " +

@@ -40,6 +40,14 @@ public abstract record SiteEstimator
     public static SiteEstimator ScoreFunction { get; } = new ScoreFunctionEstimator(null, null);
 
     /// <summary>
+    /// Exact enumeration: the site's value is its whole (finite) support, laid along a dimension of its own to the
+    /// left of the plates and the particle dimension, and the surrogate weights every downstream cost by the
+    /// support's probabilities, so the expectation over the site is exact and differentiable. Inside a plate the
+    /// enumeration is per element, so everything downstream of the site must lie in the site's plates.
+    /// </summary>
+    public static SiteEstimator Enumerate { get; } = new EnumerateEstimator();
+
+    /// <summary>
     /// The same estimator with <paramref name="baseline"/> subtracted from the learning signal of the score-function
     /// sites it serves (for <see cref="Auto"/>: of the sites it resolves to the score function).
     /// </summary>

@@ -19,6 +19,15 @@ public sealed record SampleNode : TraceNode
     /// <see cref="ScoreFunctionEstimator"/> (never <see cref="AutoEstimator"/>).</summary>
     public required SiteEstimator Estimator { get; init; }
 
+    /// <summary>
+    /// For an enumerated site (<see cref="SiteEstimator.Enumerate"/>), the dimension (negative, counted from the
+    /// right) along which its value lays out its support; 0 otherwise.
+    /// </summary>
+    public int EnumeratedDim { get; init; }
+
+    /// <summary>True when the site's value is its whole support, weighted exactly by the surrogate.</summary>
+    public bool IsEnumerated => EnumeratedDim != 0;
+
     /// <summary>True when the value was supplied by a replay rather than drawn in this run.</summary>
     public required bool IsReplayed { get; init; }
 

@@ -39,6 +39,15 @@ public sealed class Trace
     /// <summary>True when the run was given its store (<c>RunOptions.Params</c>) rather than a fresh one.</summary>
     internal bool StoreGiven { get; init; }
 
+    /// <summary>True when some sample site was enumerated (<see cref="SampleNode.IsEnumerated"/>).</summary>
+    public bool HasEnumeration { get; init; }
+
+    /// <summary>
+    /// The plate nesting the run placed its particle and enumeration dimensions by (<c>RunOptions.MaxPlateNesting</c>,
+    /// given or measured), or null when it needed none. Training loops reuse it to skip the measuring run.
+    /// </summary>
+    public int? PlateNesting { get; init; }
+
     /// <summary>True when the run checked its arguments (<c>RunOptions.ValidateArguments</c>).</summary>
     public bool Validated { get; }
 
