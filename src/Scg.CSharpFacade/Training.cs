@@ -117,9 +117,9 @@ public static class Training
             var cost = objective.Cost.to_type(ScalarType.Float64).item<double>();
             costs.Add(cost);
             progress?.Report(new TrainingStep(t, cost));
-            // with particles, the first step found where they go; later steps skip the dry run that measures it
-            if (options is { Particles: > 0, MaxPlateNesting: null } && run.Trace.ParticlePlate is { } particles)
-                options = options with { MaxPlateNesting = -particles.Dim - 1 };
+            // with particles or enumeration, the first step found where they go; later steps skip the run that measures it
+            if (options.MaxPlateNesting is null && run.Trace.PlateNesting is { } nesting)
+                options = options with { MaxPlateNesting = nesting };
         }
         return costs;
     }
