@@ -90,6 +90,24 @@ let tests =
                 Expect.isLessThan z Stats.zBound (sprintf "%s: max |z| = %.2f, mean %s vs %s" name z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt gstar))
         }
 
+        test "DiCE with enumerated sites: the Hessian is exact when all are enumerated, unbiased when mixed with sampled ones" {
+            let leaves = leavesOf [ 0.3; -0.4 ]
+            let hess (s: Tensor) = Derivatives.GradientAndHessian(s, Array.ofList leaves).Hessian.flatten().data<float>().ToArray()
+            let hstar = hess (chainExact leaves.[0] leaves.[1])
+            let all = Interpreter.Sample(chain leaves SiteEstimator.Enumerate SiteEstimator.Enumerate, RunOptions(Seed = 1UL))
+            let h = hess (Dice.Build(all.Trace).Surrogate)
+            Expect.isTrue (close h hstar) (sprintf "all enumerated: %s vs exact %s" (Stats.fmt h) (Stats.fmt hstar))
+            for (name, e1, e2) in [ "z1 enumerated, z2 sampled", SiteEstimator.Enumerate, SiteEstimator.ScoreFunction.WithBaseline(Baseline.LeaveOneOut)
+                                    "z1 sampled, z2 enumerated", SiteEstimator.ScoreFunction, SiteEstimator.Enumerate ] do
+                use gen = new torch.Generator(7UL, torch.CPU)
+                let m = chain leaves e1 e2
+                let samples = Array.init 30 (fun _ ->
+                    use scope = torch.NewDisposeScope()
+                    hess (Dice.Build(Interpreter.Sample(m, RunOptions(Generator = gen, Particles = 400)).Trace).Surrogate))
+                let z = zOf samples hstar
+                Expect.isLessThan z Stats.zBound (sprintf "%s: max |z| = %.2f, mean %s vs %s" name z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt hstar))
+        }
+
         test "what cannot be enumerated is refused with the reason" {
             let t = torch.tensor(0.3, dtype = torch.ScalarType.Float64, requires_grad = true)
             let run (m: Model<unit>) = Surrogate.Build(Interpreter.Sample(m, RunOptions(Seed = 1UL)).Trace) |> ignore

@@ -10,7 +10,8 @@ namespace Scg.Estimators;
 /// derivatives of the expected cost: L = Σ_c □(τ_c) · c + Σ_w (1 − □(log p(w))) · b_w, where □(τ) = exp(τ − ⊥τ)
 /// (value 1, gradient □·∇τ), τ_c sums the log-probabilities of the score-function sites upstream of cost c
 /// (element by element in plates, as the cost-to-go credits them), and the second sum is the baseline term of
-/// Mao et al. (2019), which keeps baselines unbiased at every order. Its value equals the total cost.
+/// Mao et al. (2019), which keeps baselines unbiased at every order. Enumerated sites enter every term as the
+/// probabilities of their values (exact, differentiable). Its value equals the reported cost.
 /// Differentiate it repeatedly with <c>torch.autograd.grad(…, create_graph: true)</c>, or use
 /// <see cref="Estimators.Derivatives"/>.
 /// </summary>
@@ -35,11 +36,17 @@ public static class Dice
 
         var costs = new List<Tensor>();
         var terms = new List<Tensor>();
+        // enumerated sites enter as their probabilities, differentiable: exact at every order
+        var weights = new Dictionary<int, Tensor?>();
         if (trace.HasEnumeration)
-            throw new NotSupportedException("Dice.Build: the trace has enumerated sites; DiCE with enumeration is not supported yet. Sample them (ScoreFunction) for DiCE.");
+        {
+            EnumeratedSurrogate.Check(trace);
+            UpstreamLogProb.Walk(trace, s => s.IsEnumerated, (node, tau) => weights[node.Index] = tau, visitSamples: true);
+        }
         UpstreamLogProb.Walk(trace, s => s.IsScoreFunction, (node, tau) =>
         {
             var c = node is ObserveNode ? node.Reduced!.neg() : node.Reduced!;
+            if (weights.GetValueOrDefault(node.Index) is { } w) c = w.exp().mul(c);
             costs.Add(c.sum());
             terms.Add(tau is null ? c.sum() : MagicBox(tau).mul(c).sum());
         });
@@ -52,7 +59,11 @@ public static class Dice
             CostToGo.Walk(trace, s => s.IsScoreFunction && context.BaselineOf(s) is not null, (site, q) =>
             {
                 if (LearningSignal.BaselineOf(site, q, context) is { } b)
-                    terms.Add(MagicBox(site.Reduced!).neg().add(1.0).mul(b).sum());
+                {
+                    var term = MagicBox(site.Reduced!).neg().add(1.0).mul(b);
+                    if (weights.GetValueOrDefault(site.Index) is { } w) term = term.mul(w.exp());
+                    terms.Add(term.sum());
+                }
             });
         }
 

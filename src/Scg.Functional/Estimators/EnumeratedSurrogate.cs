@@ -51,7 +51,7 @@ internal static class EnumeratedSurrogate
     /// the site's plates (else it would depend on the joint values of several elements). Independent products
     /// around enumerated sites are not supported yet.
     /// </summary>
-    private static void Check(Trace trace)
+    public static void Check(Trace trace)
     {
         foreach (var node in trace.Nodes)
         {
