@@ -53,4 +53,19 @@ public static class ReadmeExample
         var d = Derivatives.GradientAndHessian(dice.Surrogate, [theta]);        // d.Gradient, d.Hessian (unbiased estimates)
         return (d.Gradient.item<double>(), d.Hessian.item<double>());
     }
+
+    /// <summary>Runs the README's enumeration example and returns θ's gradient.</summary>
+    public static double Enumerated(ulong seed)
+    {
+        var theta = tensor(0.5, requires_grad: true);
+        var model =
+            from y in Model.Sample("y", Bernoulli.FromLogits(theta))
+            from z in Model.Sample("z", new Normal(y * 3.0, tensor(1.0)))
+            from c in Model.Cost("c", (z - 1.0).square())
+            select z;
+        var options = new RunOptions { Seed = seed, Estimators = EstimatorOverrides.None.For("y", SiteEstimator.Enumerate) };
+        var exact = Interpreter.Sample(model, options);                         // z is drawn once per value of y
+        Surrogate.Build(exact.Trace).Surrogate.backward();                      // no score-function noise from y
+        return theta.grad!.item<double>();
+    }
 }
