@@ -67,22 +67,8 @@ public static class Dice
             });
         }
 
-        var cost = costs.Count == 0 ? Zero(trace) : stack(costs).sum();
-        var surrogate = terms.Count == 0 ? cost : stack(terms).sum();
-        var k = trace.ParticleCount;
-        if (k > 1)
-        {
-            surrogate = surrogate / k;
-            cost = cost / k;
-        }
-        if (validate) SurrogateChecks.RequireFinite(trace, surrogate);
-        var hasGradient = surrogate.requires_grad;
-        if (!hasGradient && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
-        return new SurrogateObjective(surrogate, cost.detach())
-        {
-            HasGradient = hasGradient,
-            BaselineLoss = context.BaselineLosses.Count == 0 ? null : stack(context.BaselineLosses).sum(),
-        };
+        var cost = costs.Count == 0 ? Surrogate.Zero(trace) : stack(costs).sum();
+        return Surrogate.Complete(trace, cost, terms.Count == 0 ? cost : stack(terms).sum(), validate, context);
     }
 
     /// <summary>□(τ) = exp(τ − ⊥τ): value 1, derivative □(τ) · ∇τ, to every order.</summary>
@@ -91,12 +77,5 @@ public static class Dice
     {
         ArgumentNullException.ThrowIfNull(tau);
         return tau.sub(tau.detach()).exp();
-    }
-
-    private static Tensor Zero(Trace trace)
-    {
-        foreach (var n in trace.Nodes)
-            if (n is SampleNode s) return zeros([], s.LogProb.dtype, s.LogProb.device);
-        return zeros([]);
     }
 }

@@ -36,7 +36,17 @@ public static class Surrogate
             : PerSite(trace, signals);
 
         cost ??= Zero(trace);
-        var surrogate = score is null ? cost : cost + score;
+        return Complete(trace, cost, score is null ? cost : cost + score, validate, context);
+    }
+
+    /// <summary>
+    /// The objective of a finished construction: both tensors averaged over particles, the surrogate checked under
+    /// validation and joined to a zero leaf when nothing in it has a gradient (a surrogate without a graph would
+    /// make <c>torch.autograd.grad</c> terminate the process; with the leaf, <c>backward()</c> is a no-op and
+    /// <c>grad(…, allow_unused: true)</c> answers zeros), and the learned baselines' loss.
+    /// </summary>
+    internal static SurrogateObjective Complete(Trace trace, Tensor cost, Tensor surrogate, bool validate, BaselineContext context)
+    {
         var k = trace.ParticleCount;
         if (k > 1)
         {
@@ -45,8 +55,6 @@ public static class Surrogate
         }
         if (validate) SurrogateChecks.RequireFinite(trace, surrogate);
         var hasGradient = surrogate.requires_grad;
-        // A surrogate without a graph would make torch.autograd.grad terminate the process: give it an
-        // (unconnected) one, so backward() is a no-op and grad(…, allow_unused: true) answers zeros.
         if (!hasGradient && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
         return new SurrogateObjective(surrogate, cost.detach())
         {
@@ -132,7 +140,7 @@ public static class Surrogate
         _ => stack(scalars).sum(),
     };
 
-    private static Tensor Zero(Trace trace)
+    internal static Tensor Zero(Trace trace)
     {
         foreach (var n in trace.Nodes)
             if (n is SampleNode s) return zeros([], s.LogProb.dtype, s.LogProb.device);
