@@ -71,6 +71,15 @@ internal sealed class BernoulliChain : MeasuredModel
     public override EstimatorOverrides? Pathwise() => null;
 
     /// <inheritdoc />
+    /// <remarks>Enumerating all 20 sites would make 2²⁰ branches per run; the first ten (1,024 branches) are enumerated,
+    /// the others sampled as in (c), each branch drawing its own continuation.</remarks>
+    public override (EstimatorOverrides Overrides, string Description) Enumerated() =>
+        (EstimatorOverrides.None
+            .ForSites((_, _) => true, SiteEstimator.ScoreFunction.WithBaseline(Configurations.MovingAverage))
+            .ForSites((name, _) => Array.IndexOf(SiteNames, name) < Steps / 2, SiteEstimator.Enumerate),
+         "z0–z9 enumerated, z10–z19 as (c)");
+
+    /// <inheritdoc />
     /// <remarks>A forward recursion over the two states: the marginal of z_{t−1}, times the transition, gives the
     /// joint of (z_{t−1}, z_t), against which c_t is averaged; summing out z_{t−1} gives the next marginal.</remarks>
     protected override Tensor ExactObjective(IReadOnlyList<Tensor> p)

@@ -5,7 +5,7 @@ using Scg.Interpretation;
 namespace Scg.VarianceReport;
 
 /// <summary>
-/// The configurations (a)–(f) of the report, built for one model without editing it: every choice is a run-time
+/// The configurations (a)–(g) of the report, built for one model without editing it: every choice is a run-time
 /// override (<see cref="RunOptions.Estimators"/>) or a surrogate option.
 /// </summary>
 internal static class Configurations
@@ -24,6 +24,7 @@ internal static class Configurations
     {
         var (learned, modules) = model.LearnedBaselines();
         var pathwise = model.Pathwise();
+        var (enumerated, enumeratedDescription) = model.Enumerated();
         return
         [
             new("(a)", "score function, total cost", Everywhere(SiteEstimator.ScoreFunction), TotalCost: true),
@@ -34,6 +35,7 @@ internal static class Configurations
             new("(e)", "(b) + leave-one-out, K = 16", Everywhere(SiteEstimator.ScoreFunction.WithBaseline(Baseline.LeaveOneOut)), Particles: 16),
             new("(f)", pathwise is null ? "pathwise" : "pathwise z; y as (c)", pathwise,
                 WarmUp: pathwise is null ? 0 : WarmUpRuns, NotApplicable: model.PathwiseNote),
+            new("(g)", enumeratedDescription, enumerated, WarmUp: WarmUpRuns),
         ];
     }
 

@@ -44,6 +44,12 @@ internal abstract class MeasuredModel
     /// <summary>The overrides that make every reparameterisable site pathwise, or null when the model has none.</summary>
     public abstract EstimatorOverrides? Pathwise();
 
+    /// <summary>
+    /// Configuration (g): the overrides that enumerate the model's discrete sites (all, or as many as is cheap) with
+    /// what the other sites use, and a few words saying so.
+    /// </summary>
+    public abstract (EstimatorOverrides Overrides, string Description) Enumerated();
+
     /// <summary>What configuration (f) means for this model, or why it does not apply.</summary>
     public abstract string PathwiseNote { get; }
 

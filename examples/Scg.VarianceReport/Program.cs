@@ -6,12 +6,13 @@ using System.Runtime.InteropServices;
 using Scg.VarianceReport;
 using TorchSharp;
 
-// The variance report (docs/variance.md): at fixed parameters, N gradient estimates per configuration (a)–(f) of
+// The variance report (docs/variance.md): at fixed parameters, N gradient estimates per configuration (a)–(g) of
 // two models, each compared with the exact gradient. Progress goes to stderr, the markdown tables to stdout.
-//   dotnet run -c Release --project examples/Scg.VarianceReport [-- --n 10000] [--seed 1] [--model chain|structured]
+//   dotnet run -c Release --project examples/Scg.VarianceReport [-- --n 10000] [--seed 1] [--model chain|structured] [--configs a,g]
 var n = 10_000;
 ulong seed = 1;
 string? only = null;
+string[]? keys = null;   // the configurations to run ((a) is the reference of the ratios: keep it)
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -19,7 +20,8 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--n": n = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--seed": seed = ulong.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--model": only = args[i + 1]; break;
-        default: throw new ArgumentException($"Unknown option '{args[i]}'; use --n N, --seed S, --model chain|structured.");
+        case "--configs": keys = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+        default: throw new ArgumentException($"Unknown option '{args[i]}'; use --n N, --seed S, --model chain|structured, --configs a,b,….");
     }
 }
 if (n < 2) throw new ArgumentException("--n must be at least 2.");
@@ -41,6 +43,7 @@ foreach (var model in models)
     var summaries = new List<Summary>();
     foreach (var config in Configurations.For(model))
     {
+        if (keys is not null && Array.IndexOf(keys, config.Key.Trim('(', ')')) < 0) continue;
         var label = $"{model.GetType().Name} {config.Key} {config.Description}";
         if (config.Overrides is null)
         {

@@ -47,9 +47,9 @@ internal static class Report
         text.AppendLine($"N = {n.ToString("N0", CultureInfo.InvariantCulture)} estimates per configuration. ‖g*‖² of the exact gradient per group: {string.Join("; ", scales)}.");
         text.AppendLine("MSE = E‖ĝ − g*‖² and var = trace of the covariance, over the group's coordinates. Rows (e) are per sample: " +
                         "the K-particle estimate's MSE and variance times K, so K-fold averaging is not counted as a gain.");
-        var check = summaries.First(s => s.Config.Key == "(b)");
-        text.AppendLine($"Sanity: (b)'s mean against the exact gradient, max |z| = {check.MaxZ.ToString("F2", CultureInfo.InvariantCulture)} " +
-                        $"over {exact.Length} coordinates (every configuration is unbiased; |z| > 5 would mean a wrong oracle or estimator).");
+        if (summaries.FirstOrDefault(s => s.Config.Key == "(b)") is { } check)
+            text.AppendLine($"Sanity: (b)'s mean against the exact gradient, max |z| = {check.MaxZ.ToString("F2", CultureInfo.InvariantCulture)} " +
+                            $"over {exact.Length} coordinates (every configuration is unbiased; |z| > 5 would mean a wrong oracle or estimator).");
         return text.ToString();
     }
 

@@ -74,6 +74,11 @@ internal sealed class StructuredModel : MeasuredModel
         .For("z", SiteEstimator.Pathwise);
 
     /// <inheritdoc />
+    /// <remarks>The model is unchanged: y's three values broadcast through m[y], a[y] and the costs.</remarks>
+    public override (EstimatorOverrides Overrides, string Description) Enumerated() =>
+        (EstimatorOverrides.None.For("y", SiteEstimator.Enumerate).For("z", SiteEstimator.Pathwise), "y enumerated, z pathwise");
+
+    /// <inheritdoc />
     /// <remarks>
     /// Σ_b Σ_y q(y | x_b) [l_y(y) + KL(q(z | y, x_b) ‖ N(0, 1)) + E_z(−log N(x_b; a_y + w z, e^r))], where
     /// KL = (μ² + σ² − 1)/2 − log σ and E_z(−log N(x; a + w z, ρ)) = log ρ + log(2π)/2 + ((x − a − w μ)² + w² σ²)/(2ρ²).
