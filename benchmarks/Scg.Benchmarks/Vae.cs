@@ -49,16 +49,23 @@ internal sealed class VaeNets
 /// <summary>One gradient step of the VAE, either side of the comparison.</summary>
 internal interface IVaeStep
 {
-    /// <summary>Forward pass and surrogate (no backward); returns the surrogate and the summed cost (detached).</summary>
+    /// <summary>
+    /// Forward pass, surrogate and the baseline's update (no backward); returns the surrogate and the reported cost
+    /// (detached: summed over data points, averaged over particles).
+    /// </summary>
     (Tensor Surrogate, Tensor Cost) Objective();
 
-    /// <summary>A full step: objective, backward, Adam, baseline update; returns the cost per data point.</summary>
+    /// <summary>A full step: objective, backward, Adam; returns the cost per data point.</summary>
     float Step();
 
     IEnumerable<Parameter> Parameters();
 }
 
-/// <summary>What a careful TorchSharp programmer writes by hand: the limit Scg is measured against.</summary>
+/// <summary>
+/// What a careful TorchSharp programmer writes by hand: the limit Scg is measured against. y's baseline is a scalar
+/// exponential moving average (decay 0.9) of the mean per-data-point cost-to-go, kept by hand; like Scg's
+/// <c>Baseline.MovingAverage</c> it starts at the first step's mean, and the first step subtracts nothing.
+/// </summary>
 internal sealed class HandVae : IVaeStep
 {
     private static readonly Scalar Half = 0.5, Decay = 0.9;
@@ -69,6 +76,7 @@ internal sealed class HandVae : IVaeStep
     private readonly optim.Optimizer adam;
     private readonly Tensor baseline = zeros([]);
     private readonly long[] noiseShape;
+    private bool started;
 
     public HandVae(VaeNets nets, Tensor x, Generator generator)
     {
@@ -104,9 +112,17 @@ internal sealed class HandVae : IVaeStep
         var lz = (z.square() - eps.square()).mul(Half).sub(logScale).sum(-1);
         var lx = nn.functional.logsigmoid(sign * nets.Decoder.call(cat([z, yHot], -1))).sum(-1).neg();
         var cost = ly + lz + lx;                                           // [B]
-        var signal = cost.detach() - baseline;
+        var q = cost.detach();
+        var signal = q - baseline;                                         // zero on the first step
         var surrogate = cost.sum() + (logqY * signal).sum();
-        return (surrogate, cost.detach().sum());
+        var total = q.sum();
+        using (no_grad())
+        {
+            if (started) baseline.mul_(Decay).add_(total, baselineRate);   // b ← 0.9 b + 0.1 mean(q)
+            else baseline.copy_(total.div(x.shape[0]));
+        }
+        started = true;
+        return (surrogate, total);
     }
 
     public float Step()
@@ -116,22 +132,22 @@ internal sealed class HandVae : IVaeStep
         adam.zero_grad();
         surrogate.backward();
         adam.step();
-        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
         return cost.item<float>() / x.shape[0];
     }
 }
 
-/// <summary>The same model and estimator through Scg (LINQ model, Interpreter.Sample, Surrogate.Build).</summary>
+/// <summary>
+/// The same model and estimator through Scg (LINQ model, Interpreter.Sample, Surrogate.Build): y's estimator is
+/// <c>ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9))</c>, whose average lives in the run's parameter store.
+/// </summary>
 internal sealed class ScgVae : IVaeStep
 {
-    private static readonly Scalar Decay = 0.9;
+    private static readonly SiteEstimator YEstimator = SiteEstimator.ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9));
     private readonly VaeNets nets;
     private readonly Tensor x, priorLoc, priorScale;
-    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes), baselineRate;
+    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes);
     private readonly optim.Optimizer adam;
-    private readonly Tensor baseline = zeros([]);
     private readonly RunOptions options;
-    private readonly SurrogateOptions surrogateOptions;
 
     public ScgVae(VaeNets nets, Tensor x, Generator generator, bool validate)
     {
@@ -139,10 +155,8 @@ internal sealed class ScgVae : IVaeStep
         this.x = x;
         priorLoc = zeros(x.shape[0], VaeNets.Latent);
         priorScale = ones(x.shape[0], VaeNets.Latent);
-        baselineRate = 0.1 / x.shape[0];
         adam = optim.Adam(nets.Parameters(), lr: 1e-3);
         options = new RunOptions { Generator = generator, Params = new ParamStore(), ValidateArguments = validate };
-        surrogateOptions = new SurrogateOptions { Baseline = Baseline.Custom((_, _) => baseline) };
     }
 
     public IEnumerable<Parameter> Parameters() => nets.Parameters();
@@ -155,7 +169,7 @@ internal sealed class ScgVae : IVaeStep
             from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
             from dec in Scg.Model.Module("decoder", nets.Decoder)
             let qy = Categorical.FromLogits(encY.call(x))
-            from y in Scg.Model.Sample("y", qy)
+            from y in Scg.Model.Sample("y", qy, YEstimator)
             from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - logPriorY)
             let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
             let stats = encZ.call(cat([x, yHot], -1))
@@ -169,7 +183,7 @@ internal sealed class ScgVae : IVaeStep
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
         var run = Interpreter.Sample(Model(), options);
-        var objective = Surrogate.Build(run.Trace, surrogateOptions);
+        var objective = Surrogate.Build(run.Trace);
         return (objective.Surrogate, objective.Cost);
     }
 
@@ -180,7 +194,6 @@ internal sealed class ScgVae : IVaeStep
         adam.zero_grad();
         surrogate.backward();
         adam.step();
-        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
         return cost.item<float>() / x.shape[0];
     }
 }
