@@ -10,28 +10,43 @@ namespace Scg.Benchmarks;
 /// A paired measurement of the overhead ratios, robust to the drift of a noisy VM: each round times one step of
 /// every variant back to back (in a shuffled order), and the ratio Scg / hand-written is taken within each round;
 /// the table reports the median of those per-round ratios with its inter-quartile range.
-/// Run with <c>-- --paired [rounds]</c>.
+/// Run with <c>-- --paired [rounds] [filter]</c>; the optional filter keeps the cases whose name contains it
+/// (ignoring case), e.g. <c>VAE</c>.
 /// </summary>
 internal static class Paired
 {
-    public static int Run(int rounds, TextWriter output)
+    public static int Run(int rounds, string? filter, TextWriter output)
     {
+        bool Wanted(string name) => filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase);
         output.WriteLine($"Paired rounds: {rounds} per case; ratio = median over rounds of (variant step / hand-written step in the same round).");
         output.WriteLine();
         output.WriteLine("| case | hand-written (median) | Scg / hand | IQR | Scg, validated / hand | IQR |");
         output.WriteLine("|---|---:|---:|---|---:|---|");
         foreach (var threads in new[] { 1, 2 })
         {
+            var name = $"VAE, moving-average baseline, B = 128, {threads} thread(s)";
+            if (!Wanted(name)) continue;
             var vae = new VaeStep { Threads = threads };
             vae.Setup();
-            Report($"VAE, B = 128, {threads} thread(s)", rounds / 2, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
+            Report(name, rounds / 2, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
             vae.Cleanup();
+        }
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var name = $"VAE, leave-one-out, K = {VaeLooStep.K}, B = 128, {threads} thread(s)";
+            if (!Wanted(name)) continue;
+            var loo = new VaeLooStep { Threads = threads };
+            loo.Setup();
+            Report(name, rounds / 2, () => loo.Hand(), () => loo.Scg(), () => loo.ScgValidated(), output);
+            loo.Cleanup();
         }
         foreach (var t in new[] { 10, 100, 1000 })
         {
+            var name = $"chain, T = {t}";
+            if (!Wanted(name)) continue;
             var chain = new ChainStep { T = t };
             chain.Setup();
-            Report($"chain, T = {t}", t >= 1000 ? rounds / 4 : rounds, () => chain.Hand(), () => chain.Scg(), () => chain.ScgValidated(), output);
+            Report(name, t >= 1000 ? rounds / 4 : rounds, () => chain.Hand(), () => chain.Scg(), () => chain.ScgValidated(), output);
             chain.Cleanup();
         }
         return 0;

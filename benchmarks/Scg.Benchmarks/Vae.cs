@@ -46,6 +46,36 @@ internal sealed class VaeNets
     }
 }
 
+/// <summary>The VAE as an Scg model (LINQ), what a user writes.</summary>
+internal static class VaeModel
+{
+    private static readonly Scalar LogPriorY = -Math.Log(VaeNets.Classes);
+
+    /// <summary>
+    /// The model over a data plate of x's batch size; y's estimator is <paramref name="yEstimator"/>, z's pathwise.
+    /// With <paramref name="particles"/>, y carries the particle dimension and the data are broadcast to it for the
+    /// z encoder's input (concatenation does not broadcast).
+    /// </summary>
+    public static Model<Tensor> Build(VaeNets nets, Tensor x, Tensor priorLoc, Tensor priorScale, SiteEstimator yEstimator, bool particles)
+    {
+        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
+        return Scg.Model.Plate("data", x.shape[0],
+            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
+            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
+            from dec in Scg.Model.Module("decoder", nets.Decoder)
+            let qy = Categorical.FromLogits(encY.call(x))
+            from y in Scg.Model.Sample("y", qy, yEstimator)
+            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - LogPriorY)
+            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
+            let stats = encZ.call(cat([particles ? x.expand([.. y.shape, VaeNets.Pixels]) : x, yHot], -1))
+            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
+            from z in Scg.Model.Sample("z", qz, SiteEstimator.Pathwise)
+            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
+            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
+            select lx);
+    }
+}
+
 /// <summary>One gradient step of the VAE, either side of the comparison.</summary>
 internal interface IVaeStep
 {
@@ -145,7 +175,6 @@ internal sealed class ScgVae : IVaeStep
     private static readonly SiteEstimator YEstimator = SiteEstimator.ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9));
     private readonly VaeNets nets;
     private readonly Tensor x, priorLoc, priorScale;
-    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes);
     private readonly optim.Optimizer adam;
     private readonly RunOptions options;
 
@@ -161,28 +190,9 @@ internal sealed class ScgVae : IVaeStep
 
     public IEnumerable<Parameter> Parameters() => nets.Parameters();
 
-    private Model<Tensor> Model()
-    {
-        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
-        return Scg.Model.Plate("data", x.shape[0],
-            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
-            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
-            from dec in Scg.Model.Module("decoder", nets.Decoder)
-            let qy = Categorical.FromLogits(encY.call(x))
-            from y in Scg.Model.Sample("y", qy, YEstimator)
-            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - logPriorY)
-            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
-            let stats = encZ.call(cat([x, yHot], -1))
-            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
-            from z in Scg.Model.Sample("z", qz)
-            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
-            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
-            select lx);
-    }
-
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
-        var run = Interpreter.Sample(Model(), options);
+        var run = Interpreter.Sample(VaeModel.Build(nets, x, priorLoc, priorScale, YEstimator, particles: false), options);
         var objective = Surrogate.Build(run.Trace);
         return (objective.Surrogate, objective.Cost);
     }

@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using Scg.Distributions;
 using Scg.Estimators;
 using Scg.Interpretation;
-using Scg.Linq;
 using TorchSharp;
 using Parameter = TorchSharp.Modules.Parameter;
 using static TorchSharp.torch;
@@ -93,7 +91,6 @@ internal sealed class ScgVaeLoo : IVaeStep
     private static readonly SiteEstimator YEstimator = SiteEstimator.ScoreFunction.WithBaseline(Baseline.LeaveOneOut);
     private readonly VaeNets nets;
     private readonly Tensor x, priorLoc, priorScale;
-    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes);
     private readonly optim.Optimizer adam;
     private readonly RunOptions options;
 
@@ -112,29 +109,9 @@ internal sealed class ScgVaeLoo : IVaeStep
 
     public IEnumerable<Parameter> Parameters() => nets.Parameters();
 
-    private Model<Tensor> Model()
-    {
-        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
-        return Scg.Model.Plate("data", x.shape[0],
-            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
-            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
-            from dec in Scg.Model.Module("decoder", nets.Decoder)
-            let qy = Categorical.FromLogits(encY.call(x))
-            from y in Scg.Model.Sample("y", qy, YEstimator)
-            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - logPriorY)
-            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
-            // y carries the particle dimension; the data are broadcast to it for the encoder's input
-            let stats = encZ.call(cat([x.expand([.. y.shape, VaeNets.Pixels]), yHot], -1))
-            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
-            from z in Scg.Model.Sample("z", qz, SiteEstimator.Pathwise)
-            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
-            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
-            select lx);
-    }
-
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
-        var run = Interpreter.Sample(Model(), options);
+        var run = Interpreter.Sample(VaeModel.Build(nets, x, priorLoc, priorScale, YEstimator, particles: true), options);
         var objective = Surrogate.Build(run.Trace);
         return (objective.Surrogate, objective.Cost);
     }
