@@ -10,51 +10,68 @@ namespace Scg.Benchmarks;
 /// A paired measurement of the overhead ratios, robust to the drift of a noisy VM: each round times one step of
 /// every variant back to back (in a shuffled order), and the ratio Scg / hand-written is taken within each round;
 /// the table reports the median of those per-round ratios with its inter-quartile range.
-/// Run with <c>-- --paired [rounds]</c>.
+/// Run with <c>-- --paired [rounds] [filter] [--cpu]</c>; the optional filter keeps the cases whose name contains
+/// it (ignoring case), e.g. <c>VAE</c>; <c>--cpu</c> times each step by the process's CPU time instead of the wall
+/// clock (<see cref="CpuClock"/>), which a VM busy with other work disturbs much less.
 /// </summary>
 internal static class Paired
 {
-    public static int Run(int rounds, TextWriter output)
+    public static int Run(int rounds, string? filter, bool cpu, TextWriter output)
     {
-        output.WriteLine($"Paired rounds: {rounds} per case; ratio = median over rounds of (variant step / hand-written step in the same round).");
+        bool Wanted(string name) => filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase);
+        Func<double> clock = cpu ? CpuClock.Microseconds : () => Stopwatch.GetTimestamp() * 1e6 / Stopwatch.Frequency;
+        output.WriteLine($"Paired rounds: {rounds} per case; ratio = median over rounds of (variant step / hand-written step in the same round); " +
+                         $"{(cpu ? "process CPU time" : "wall-clock time")}.");
         output.WriteLine();
         output.WriteLine("| case | hand-written (median) | Scg / hand | IQR | Scg, validated / hand | IQR |");
         output.WriteLine("|---|---:|---:|---|---:|---|");
         foreach (var threads in new[] { 1, 2 })
         {
+            var name = $"VAE, moving-average baseline, B = 128, {threads} thread(s)";
+            if (!Wanted(name)) continue;
             var vae = new VaeStep { Threads = threads };
             vae.Setup();
-            Report($"VAE, B = 128, {threads} thread(s)", rounds / 2, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
+            Report(name, rounds / 2, clock, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
             vae.Cleanup();
+        }
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var name = $"VAE, leave-one-out, K = {VaeLooStep.K}, B = 128, {threads} thread(s)";
+            if (!Wanted(name)) continue;
+            var loo = new VaeLooStep { Threads = threads };
+            loo.Setup();
+            Report(name, rounds / 2, clock, () => loo.Hand(), () => loo.Scg(), () => loo.ScgValidated(), output);
+            loo.Cleanup();
         }
         foreach (var t in new[] { 10, 100, 1000 })
         {
+            var name = $"chain, T = {t}";
+            if (!Wanted(name)) continue;
             var chain = new ChainStep { T = t };
             chain.Setup();
-            Report($"chain, T = {t}", t >= 1000 ? rounds / 4 : rounds, () => chain.Hand(), () => chain.Scg(), () => chain.ScgValidated(), output);
+            Report(name, t >= 1000 ? rounds / 4 : rounds, clock, () => chain.Hand(), () => chain.Scg(), () => chain.ScgValidated(), output);
             chain.Cleanup();
         }
         return 0;
     }
 
-    private static void Report(string name, int rounds, Func<float> hand, Func<float> scg, Func<float> validated, TextWriter output)
+    private static void Report(string name, int rounds, Func<double> clock, Func<float> hand, Func<float> scg, Func<float> validated, TextWriter output)
     {
         var variants = new[] { hand, scg, validated };
         for (var w = 0; w < 10; w++) foreach (var v in variants) v();
         var times = variants.Select(_ => new List<double>()).ToArray();
         var order = new[] { 0, 1, 2 };
         var random = new Random(17);
-        var clock = new Stopwatch();
         for (var r = 0; r < rounds; r++)
         {
             random.Shuffle(order);
             foreach (var i in order)
             {
-                clock.Restart();
+                var start = clock();
                 var value = variants[i]();
-                clock.Stop();
+                var elapsed = clock() - start;
                 if (!float.IsFinite(value)) throw new InvalidOperationException($"{name}: a step returned {value}.");
-                times[i].Add(clock.Elapsed.TotalMicroseconds);
+                times[i].Add(elapsed);
             }
         }
         var ratio = Enumerable.Range(0, rounds).Select(r => times[1][r] / times[0][r]).ToArray();

@@ -5,10 +5,15 @@ using Scg.Benchmarks;
 
 // Runs the benchmarks: `dotnet run -c Release --project benchmarks/Scg.Benchmarks -- --filter '*'` runs them all
 // (see docs/benchmarks.md); `-- --dry` runs every benchmark body twice at its smallest size and checks the results
-// (what CI does, so that the benchmarks cannot rot); `-- --paired [rounds]` measures the overhead ratios with
+// (what CI does, so that the benchmarks cannot rot); `-- --paired [rounds] [filter] [--cpu]` measures the overhead ratios with
 // interleaved rounds (see Paired.cs).
 if (args.Length > 0 && args[0] == "--paired")
-    return Paired.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200, Console.Out);
+{
+    var rest = args.Skip(1).Where(a => a != "--cpu").ToArray();
+    return Paired.Run(
+        rest.Length > 0 ? int.Parse(rest[0], System.Globalization.CultureInfo.InvariantCulture) : 200, rest.Length > 1 ? rest[1] : null,
+        args.Contains("--cpu"), Console.Out);
+}
 
 if (args.Contains("--dry"))
     return DryRun.Run(typeof(VaeStep).Assembly, Console.Out);

@@ -46,19 +46,56 @@ internal sealed class VaeNets
     }
 }
 
+/// <summary>The VAE as an Scg model (LINQ), what a user writes.</summary>
+internal static class VaeModel
+{
+    private static readonly Scalar LogPriorY = -Math.Log(VaeNets.Classes);
+
+    /// <summary>
+    /// The model over a data plate of x's batch size; y's estimator is <paramref name="yEstimator"/>, z's pathwise.
+    /// With <paramref name="particles"/>, y carries the particle dimension and the data are broadcast to it for the
+    /// z encoder's input (concatenation does not broadcast).
+    /// </summary>
+    public static Model<Tensor> Build(VaeNets nets, Tensor x, Tensor priorLoc, Tensor priorScale, SiteEstimator yEstimator, bool particles)
+    {
+        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
+        return Scg.Model.Plate("data", x.shape[0],
+            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
+            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
+            from dec in Scg.Model.Module("decoder", nets.Decoder)
+            let qy = Categorical.FromLogits(encY.call(x))
+            from y in Scg.Model.Sample("y", qy, yEstimator)
+            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - LogPriorY)
+            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
+            let stats = encZ.call(cat([particles ? x.expand([.. y.shape, VaeNets.Pixels]) : x, yHot], -1))
+            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
+            from z in Scg.Model.Sample("z", qz, SiteEstimator.Pathwise)
+            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
+            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
+            select lx);
+    }
+}
+
 /// <summary>One gradient step of the VAE, either side of the comparison.</summary>
 internal interface IVaeStep
 {
-    /// <summary>Forward pass and surrogate (no backward); returns the surrogate and the summed cost (detached).</summary>
+    /// <summary>
+    /// Forward pass, surrogate and the baseline's update (no backward); returns the surrogate and the reported cost
+    /// (detached: summed over data points, averaged over particles).
+    /// </summary>
     (Tensor Surrogate, Tensor Cost) Objective();
 
-    /// <summary>A full step: objective, backward, Adam, baseline update; returns the cost per data point.</summary>
+    /// <summary>A full step: objective, backward, Adam; returns the cost per data point.</summary>
     float Step();
 
     IEnumerable<Parameter> Parameters();
 }
 
-/// <summary>What a careful TorchSharp programmer writes by hand: the limit Scg is measured against.</summary>
+/// <summary>
+/// What a careful TorchSharp programmer writes by hand: the limit Scg is measured against. y's baseline is a scalar
+/// exponential moving average (decay 0.9) of the mean per-data-point cost-to-go, kept by hand; like Scg's
+/// <c>Baseline.MovingAverage</c> it starts at the first step's mean, and the first step subtracts nothing.
+/// </summary>
 internal sealed class HandVae : IVaeStep
 {
     private static readonly Scalar Half = 0.5, Decay = 0.9;
@@ -69,6 +106,7 @@ internal sealed class HandVae : IVaeStep
     private readonly optim.Optimizer adam;
     private readonly Tensor baseline = zeros([]);
     private readonly long[] noiseShape;
+    private bool started;
 
     public HandVae(VaeNets nets, Tensor x, Generator generator)
     {
@@ -104,9 +142,17 @@ internal sealed class HandVae : IVaeStep
         var lz = (z.square() - eps.square()).mul(Half).sub(logScale).sum(-1);
         var lx = nn.functional.logsigmoid(sign * nets.Decoder.call(cat([z, yHot], -1))).sum(-1).neg();
         var cost = ly + lz + lx;                                           // [B]
-        var signal = cost.detach() - baseline;
+        var q = cost.detach();
+        var signal = q - baseline;                                         // zero on the first step
         var surrogate = cost.sum() + (logqY * signal).sum();
-        return (surrogate, cost.detach().sum());
+        var total = q.sum();
+        using (no_grad())
+        {
+            if (started) baseline.mul_(Decay).add_(total, baselineRate);   // b ← 0.9 b + 0.1 mean(q)
+            else baseline.copy_(total.div(x.shape[0]));
+        }
+        started = true;
+        return (surrogate, total);
     }
 
     public float Step()
@@ -116,22 +162,21 @@ internal sealed class HandVae : IVaeStep
         adam.zero_grad();
         surrogate.backward();
         adam.step();
-        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
         return cost.item<float>() / x.shape[0];
     }
 }
 
-/// <summary>The same model and estimator through Scg (LINQ model, Interpreter.Sample, Surrogate.Build).</summary>
+/// <summary>
+/// The same model and estimator through Scg (LINQ model, Interpreter.Sample, Surrogate.Build): y's estimator is
+/// <c>ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9))</c>, whose average lives in the run's parameter store.
+/// </summary>
 internal sealed class ScgVae : IVaeStep
 {
-    private static readonly Scalar Decay = 0.9;
+    private static readonly SiteEstimator YEstimator = SiteEstimator.ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9));
     private readonly VaeNets nets;
     private readonly Tensor x, priorLoc, priorScale;
-    private readonly Scalar logPriorY = -Math.Log(VaeNets.Classes), baselineRate;
     private readonly optim.Optimizer adam;
-    private readonly Tensor baseline = zeros([]);
     private readonly RunOptions options;
-    private readonly SurrogateOptions surrogateOptions;
 
     public ScgVae(VaeNets nets, Tensor x, Generator generator, bool validate)
     {
@@ -139,37 +184,16 @@ internal sealed class ScgVae : IVaeStep
         this.x = x;
         priorLoc = zeros(x.shape[0], VaeNets.Latent);
         priorScale = ones(x.shape[0], VaeNets.Latent);
-        baselineRate = 0.1 / x.shape[0];
         adam = optim.Adam(nets.Parameters(), lr: 1e-3);
         options = new RunOptions { Generator = generator, Params = new ParamStore(), ValidateArguments = validate };
-        surrogateOptions = new SurrogateOptions { Baseline = Baseline.Custom((_, _) => baseline) };
     }
 
     public IEnumerable<Parameter> Parameters() => nets.Parameters();
 
-    private Model<Tensor> Model()
-    {
-        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
-        return Scg.Model.Plate("data", x.shape[0],
-            from encY in Scg.Model.Module("encoderY", nets.EncoderY)
-            from encZ in Scg.Model.Module("encoderZ", nets.EncoderZ)
-            from dec in Scg.Model.Module("decoder", nets.Decoder)
-            let qy = Categorical.FromLogits(encY.call(x))
-            from y in Scg.Model.Sample("y", qy)
-            from ly in Scg.Model.Cost("l_y", qy.LogProb(y) - logPriorY)
-            let yHot = nn.functional.one_hot(y, VaeNets.Classes).to_type(ScalarType.Float32)
-            let stats = encZ.call(cat([x, yHot], -1))
-            let qz = new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1)
-            from z in Scg.Model.Sample("z", qz)
-            from lz in Scg.Model.Cost("l_z", qz.LogProb(z) - prior.LogProb(z))
-            from lx in Scg.Model.Cost("l_x", -Bernoulli.FromLogits(dec.call(cat([z, yHot], -1))).ToEvent(1).LogProb(x))
-            select lx);
-    }
-
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
-        var run = Interpreter.Sample(Model(), options);
-        var objective = Surrogate.Build(run.Trace, surrogateOptions);
+        var run = Interpreter.Sample(VaeModel.Build(nets, x, priorLoc, priorScale, YEstimator, particles: false), options);
+        var objective = Surrogate.Build(run.Trace);
         return (objective.Surrogate, objective.Cost);
     }
 
@@ -180,7 +204,6 @@ internal sealed class ScgVae : IVaeStep
         adam.zero_grad();
         surrogate.backward();
         adam.step();
-        using (no_grad()) baseline.mul_(Decay).add_(cost, baselineRate);
         return cost.item<float>() / x.shape[0];
     }
 }

@@ -55,6 +55,13 @@ public static class CostToGo
         return rank == shape.Length ? full : full.reshape(shape[^rank..]);
     }
 
+    /// <summary>The shape of <see cref="AtSiteRank"/>'s result, computed without touching a tensor.</summary>
+    internal static long[] SiteRankShape(SampleNode site)
+    {
+        var rank = PlateRank.Of(site.Plates);
+        return rank == site.ReducedShape.Length ? site.ReducedShape : site.ReducedShape[^rank..];
+    }
+
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
     internal static Tensor? Contribution(TraceNode node) => node switch
     {

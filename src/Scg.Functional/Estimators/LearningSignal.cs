@@ -27,6 +27,8 @@ internal static class LearningSignal
             if (BaselineContext.CriticOf(site) is not null || !Equals(b, shared)) shared = null;
         }
         if (plain) return q;
+        // one site on its own row: no stacking needed
+        if (sites.Count == 1 && shared is not { CanStack: true }) return Of(sites[0], q.select(0, 0), context).unsqueeze(0);
         var shape = new long[siteShape.Length + 1];
         shape[0] = sites.Count;
         siteShape.CopyTo(shape, 1);
@@ -54,11 +56,11 @@ internal static class LearningSignal
         {
             var estimate = critic(site, context.Trace)
                 ?? throw new InvalidOperationException($"Sample site '{site.Name}': the critic returned null.");
-            SurrogateChecks.Baseline(site, estimate, CostToGo.AtSiteRank(q, site).shape, context.Validate, "critic's estimate");
+            SurrogateChecks.Baseline(site, estimate, CostToGo.SiteRankShape(site), context.Validate, "critic's estimate");
             q = estimate.detach().expand(site.ReducedShape);
         }
         if (baseline?.Compute(context, site, q) is not { } b) return q;
-        SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
+        SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site), context.Validate);
         return q - b.detach();
     }
 

@@ -16,14 +16,11 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
     {
         var store = context.StoreFor(site, "a moving-average baseline");
         var key = $"baseline/{site.Name}/moving-average{(PerElement ? "-per-element" : "")}";
-        Tensor current;
-        using (no_grad())
-        {
-            var particles = context.Trace.ParticlePlate;
-            current = !PerElement ? costToGo.mean()
-                : particles is not null ? costToGo.mean([particles.Dim], keepdim: true)
-                : costToGo;
-        }
+        using var _ = no_grad();
+        var particles = context.Trace.ParticlePlate;
+        var current = !PerElement ? costToGo.mean()
+            : particles is not null ? costToGo.mean([particles.Dim], keepdim: true)
+            : costToGo;
         if (!store.TryGetState(key, out var state))
         {
             store.SetState(key, current);   // the first step has no earlier average: no baseline
@@ -35,11 +32,8 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
                 $"cost-to-go now gives [{Shapes.Format(current.shape)}]: the plates changed size. Use MovingAverage(perElement: false) " +
                 "when plate sizes vary from step to step.");
         var baseline = state.clone();
-        using (no_grad())
-        {
-            using Scalar decay = Decay, rest = 1 - Decay;
-            state.mul_(decay).add_(current.to_type(state.dtype), rest);
-        }
+        using Scalar decay = Decay, rest = 1 - Decay;
+        state.mul_(decay).add_(current.to_type(state.dtype), rest);
         return baseline;
     }
 
