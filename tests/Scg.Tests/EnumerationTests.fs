@@ -120,6 +120,25 @@ let tests =
             Expect.isLessThan (var enumerated) (var sampled) "enumerating y removes its score-function noise"
         }
 
+        test "a sampled site that does not read an enumerated one still gets a baseline of the right shape, unbiased" {
+            // e ~ Bern(σ(θ1)) enumerated; s ~ Bern(σ(θ2)) sampled, independent of e; c = (e + s − 1)² + θ1 s:
+            // E[c] = pe ps + (1 − pe)(1 − ps) + θ1 ps
+            let leaves = leavesOf [ 0.4; -0.2 ]
+            let t1, t2 = leaves.[0], leaves.[1]
+            let m = model {
+                let! e = Model.Sample("e", Bernoulli.FromLogits(t1), SiteEstimator.Enumerate)
+                let! s = Model.Sample("s", Bernoulli.FromLogits(t2), SiteEstimator.ScoreFunction.WithBaseline(Baseline.LeaveOneOut))
+                let! _ = Model.Cost("c", (e + s - 1.0).square() + t1 * s)
+                return () }
+            let pe, ps = torch.sigmoid(t1), torch.sigmoid(t2)
+            let exact = pe * ps + (1.0 - pe) * (1.0 - ps) + t1 * ps
+            let gstar = Stats.gradOf exact leaves
+            use gen = new torch.Generator(9UL, torch.CPU)
+            let samples = Stats.gradients 40 leaves (fun _ -> Surrogate.Build(Interpreter.Sample(m, RunOptions(Generator = gen, Particles = 300)).Trace).Surrogate)
+            let z = zOf samples gstar
+            Expect.isLessThan z Stats.zBound (sprintf "max |z| = %.2f, mean %s vs %s" z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt gstar))
+        }
+
         test "what cannot be enumerated is refused with the reason" {
             let t = torch.tensor(0.3, dtype = torch.ScalarType.Float64, requires_grad = true)
             let run (m: Model<unit>) = Surrogate.Build(Interpreter.Sample(m, RunOptions(Seed = 1UL)).Trace) |> ignore

@@ -43,23 +43,26 @@ public static class CostToGo
     internal static Tensor AtSiteRank(Tensor q, SampleNode site)
     {
         var full = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
-        var shape = full.shape;
+        var shape = SiteRankShape(site, full.shape);
+        return shape.Length == full.shape.Length ? full : full.reshape(shape);
+    }
+
+    /// <summary>
+    /// The shape of <see cref="AtSiteRank"/>'s result for a cost-to-go of shape <paramref name="qShape"/>, computed
+    /// without touching a tensor: the broadcast of the two shapes at the rank of the site's plates, or further
+    /// left where enumeration dimensions (of the site's ancestors, or of costs after it) have sizes above 1.
+    /// </summary>
+    internal static long[] SiteRankShape(SampleNode site, long[]? qShape = null)
+    {
+        var shape = qShape is null ? site.ReducedShape : Distributions.Shapes.Broadcast(qShape, site.ReducedShape);
         var rank = PlateRank.Of(site.Plates);
-        // enumeration dimensions lie to the left of the plates: keep them
         for (var i = 0; i < shape.Length - rank; i++)
             if (shape[i] != 1)
             {
                 rank = shape.Length - i;
                 break;
             }
-        return rank == shape.Length ? full : full.reshape(shape[^rank..]);
-    }
-
-    /// <summary>The shape of <see cref="AtSiteRank"/>'s result, computed without touching a tensor.</summary>
-    internal static long[] SiteRankShape(SampleNode site)
-    {
-        var rank = PlateRank.Of(site.Plates);
-        return rank == site.ReducedShape.Length ? site.ReducedShape : site.ReducedShape[^rank..];
+        return rank == shape.Length ? shape : shape[^rank..];
     }
 
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>

@@ -56,11 +56,11 @@ internal static class LearningSignal
         {
             var estimate = critic(site, context.Trace)
                 ?? throw new InvalidOperationException($"Sample site '{site.Name}': the critic returned null.");
-            SurrogateChecks.Baseline(site, estimate, CostToGo.SiteRankShape(site), context.Validate, "critic's estimate");
-            q = estimate.detach().expand(site.ReducedShape);
+            SurrogateChecks.Baseline(site, estimate, CostToGo.SiteRankShape(site, q.shape), context.Validate, "critic's estimate");
+            q = estimate.detach().expand(Distributions.Shapes.Broadcast(estimate.shape, q.shape));
         }
         if (baseline?.Compute(context, site, q) is not { } b) return q;
-        SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site), context.Validate);
+        SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site, q.shape), context.Validate);
         return q - b.detach();
     }
 
