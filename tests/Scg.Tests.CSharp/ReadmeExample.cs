@@ -49,7 +49,9 @@ public static class ReadmeExample
             from c in Model.Cost("c", (z - 1.0).square())
             select z;
         var run = Interpreter.Sample(model, new RunOptions { Seed = seed, Particles = particles });
-        var dice = Dice.Build(run.Trace);                                       // value = the cost; any-order derivatives
+        Surrogate.Build(run.Trace).Surrogate.backward();                        // the README's first snippet, before this one
+        var again = Interpreter.Sample(model, new RunOptions { Seed = seed + 1000, Particles = particles });  // backward() above freed run's graph
+        var dice = Dice.Build(again.Trace);                                     // value = the cost; any-order derivatives
         var d = Derivatives.GradientAndHessian(dice.Surrogate, [theta]);        // d.Gradient, d.Hessian (unbiased estimates)
         return (d.Gradient.item<double>(), d.Hessian.item<double>());
     }

@@ -128,6 +128,25 @@ let tests =
             Expect.isLessThan z Stats.zBound (sprintf "README DiCE example: max |z| = %.2f, mean %s vs %s" z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt exact))
         }
 
+        test "Derivatives after backward() freed the graph: a clear exception, not a dead process; .grad untouched" {
+            let theta = torch.tensor(0.5, dtype = torch.ScalarType.Float64, requires_grad = true)
+            let m = model {
+                let! y = Model.Sample("y", Bernoulli.FromLogits(theta))
+                let! _ = Model.Cost("c", (y - 0.2).square())
+                return () }
+            let run = Interpreter.Sample(m, RunOptions(Seed = 1UL, Particles = 8))
+            let first = Surrogate.Build(run.Trace)
+            first.Surrogate.backward()
+            let before = theta.grad.item<float>()
+            ErrorTests.throwsMentioning [ "freed"; "new run" ] (fun () -> Derivatives.Gradient(first.Surrogate, [| theta |]) |> ignore)
+            ErrorTests.throwsMentioning [ "freed" ] (fun () -> Derivatives.GradientAndHessian(Dice.Build(run.Trace).Surrogate, [| theta |]) |> ignore)
+            Expect.equal (theta.grad.item<float>()) before "the parameter's .grad is as backward() left it"
+            // a fresh run works, and leaves .grad alone too
+            let fresh = Dice.Build(Interpreter.Sample(m, RunOptions(Seed = 2UL, Particles = 8)).Trace)
+            Derivatives.GradientAndHessian(fresh.Surrogate, [| theta |]) |> ignore
+            Expect.equal (theta.grad.item<float>()) before ".grad untouched by Derivatives"
+        }
+
         test "Derivatives: a parameter without a gradient is refused (not a dead process); H·v agrees with the Hessian" {
             let leaves = leavesOf [ 0.3; -0.4 ]
             let j = chainExact (torch.stack(Array.ofList leaves))

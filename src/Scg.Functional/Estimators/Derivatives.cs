@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Scg.Estimators;
@@ -9,7 +10,8 @@ namespace Scg.Estimators;
 /// Gradients, Hessians and Hessian-vector products of a scalar (a DiCE surrogate, whose derivatives of every
 /// order are unbiased estimates) with respect to a list of parameters, flattened and concatenated in order.
 /// Safe to call where <c>torch.autograd.grad</c> itself would terminate the process: a parameter that does not
-/// require a gradient is refused with an exception, and parts that do not depend on a parameter are zeros.
+/// require a gradient, or a graph freed by an earlier <c>backward()</c>, is refused with an exception, and parts
+/// that do not depend on a parameter are zeros. The parameters' <c>.grad</c> are left untouched.
 /// </summary>
 public static class Derivatives
 {
@@ -69,19 +71,43 @@ public static class Derivatives
         }
     }
 
-    /// <summary>∂y/∂parameters, flattened; zeros where y does not depend on a parameter (or on none).</summary>
+    /// <summary>
+    /// ∂y/∂parameters, flattened; zeros where y does not depend on a parameter (or on none). Computed with
+    /// <c>backward(inputs: parameters)</c>, whose native errors TorchSharp turns into exceptions (a graph freed by an
+    /// earlier backward would make <c>torch.autograd.grad</c> terminate the process); the parameters' own
+    /// <c>.grad</c> are left as they were.
+    /// </summary>
     private static Tensor Flat(Tensor y, IReadOnlyList<Tensor> parameters, bool createGraph)
     {
-        if (parameters.Count == 0) return zeros(0, y.dtype, y.device);
-        IList<Tensor?> grads = y.requires_grad
-            ? autograd.grad([y], [.. parameters], retain_graph: true, create_graph: createGraph, allow_unused: true)!
-            : new Tensor?[parameters.Count];
-        var parts = new Tensor[parameters.Count];
-        for (var i = 0; i < parts.Length; i++)
+        var sizes = parameters.Select(p => p.numel()).ToArray();
+        if (parameters.Count == 0 || !y.requires_grad) return zeros(sizes.Sum(), y.dtype, y.device);
+        var saved = new Tensor?[parameters.Count];
+        for (var i = 0; i < saved.Length; i++)
         {
-            var g = grads[i];
-            parts[i] = g is null || g.IsInvalid ? zeros(parameters[i].numel(), y.dtype, y.device) : g.reshape(-1).to_type(y.dtype);
+            saved[i] = parameters[i].grad;
+            parameters[i].grad = null;
         }
-        return cat(parts, 0);
+        try
+        {
+            try
+            {
+                y.backward(grad_tensors: null, retain_graph: true, create_graph: createGraph, inputs: [.. parameters]);
+            }
+            catch (ExternalException e) when (e.Message.Contains("second time", StringComparison.Ordinal) || e.Message.Contains("freed", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException(
+                    "The autograd graph behind this scalar was freed by an earlier backward() or torch.autograd.grad (which free it " +
+                    "unless retain_graph: true). Build the surrogate again from a new run, or build a separate one (Dice.Build) before " +
+                    "calling backward() on the first.", e);
+            }
+            var parts = new Tensor[parameters.Count];
+            for (var i = 0; i < parts.Length; i++)
+                parts[i] = parameters[i].grad is { } g ? g.reshape(-1).to_type(y.dtype) : zeros(sizes[i], y.dtype, y.device);
+            return cat(parts, 0);
+        }
+        finally
+        {
+            for (var i = 0; i < saved.Length; i++) parameters[i].grad = saved[i];
+        }
     }
 }
