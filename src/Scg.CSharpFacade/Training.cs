@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Scg.Estimators;
 using Scg.Interpretation;
@@ -87,7 +88,13 @@ public static class Training
         store.Initialize(modelForStep(0), options);
         if (surrogate?.Baseline is LearnedBaseline learned)
             store.GetOrAddModule(learned.Name, learned.Module);   // registered before the optimizer takes the store's parameters
-        var optimizer = makeOptimizer(store.Parameters())
+        var parameters = store.Parameters();
+        if (!parameters.Any())
+            throw new InvalidOperationException(
+                "Training.Train: the model created no parameter in the store (through Model.Param, Model.Module or a learned " +
+                "baseline), so the optimizer would train nothing. Read trainable tensors with Model.Param, or build the optimizer over " +
+                "your own tensors and use the overload that takes it.");
+        var optimizer = makeOptimizer(parameters)
             ?? throw new InvalidOperationException("Training.Train: makeOptimizer returned null instead of an optimizer.");
         return Loop(modelForStep, optimizer, steps, options, surrogate, progress, cancellation);
     }

@@ -154,5 +154,19 @@ let tests =
                 let many = [ for i in 0 .. 20 -> Model.Sample(sprintf "b%d" i, Bernoulli.FromLogits(t), SiteEstimator.Enumerate) ]
                 run (Model.Map(Scg.Linq.ModelQuery.Sequence(many), fun _ -> ())))
             throwsMentioning [ "enumerated"; "baseline" ] (fun () -> SiteEstimator.Enumerate.WithBaseline(Baseline.Constant 0.0) |> ignore)
+            // a MaxPlateNesting too low for the plates, without particles: the plate would take the enumeration dimension
+            throwsMentioning [ "Plate 'p'"; "MaxPlateNesting = 0"; "at least 1" ] (fun () ->
+                let m = Model.Plate("p", 3L, model { let! _ = Model.Sample("b", Bernoulli.FromLogits(t), SiteEstimator.Enumerate) in return () })
+                Interpreter.Sample(m, RunOptions(Seed = 1UL, MaxPlateNesting = 0)) |> ignore)
+            // replaying an enumerated run
+            let enumerated = model { let! b = Model.Sample("b", Bernoulli.FromLogits(t), SiteEstimator.Enumerate) in let! _ = Model.Cost("c", b) in return () }
+            let tr = Interpreter.Sample(enumerated, RunOptions(Seed = 1UL)).Trace
+            throwsMentioning [ "'b'"; "enumerated"; "not supported" ] (fun () -> Interpreter.Replay(enumerated, tr) |> ignore)
+            // model code that does not broadcast over the enumeration dimension: the native error comes with the site and advice
+            throwsMentioning [ "enumerating 'b'"; "broadcast"; "dim -1" ] (fun () ->
+                run (model {
+                    let! b = Model.Sample("b", Bernoulli.FromLogits(t), SiteEstimator.Enumerate)
+                    let! _ = Model.Cost("c", b.expand(3L).sum())
+                    return () }))
         }
     ]

@@ -65,6 +65,29 @@ let tests =
             Expect.sequenceEqual b a "the same gradient after restoring (moving-average baseline included)"
         }
 
+        test "building one trace's surrogate twice folds its cost-to-go into a moving average once" {
+            let store = ParamStore()
+            let net = torch.nn.Linear(1L, 1L)
+            for s in 1UL .. 2UL do
+                Surrogate.Build(Interpreter.Sample(build net, RunOptions(Params = store, Seed = s)).Trace) |> ignore
+            let run = Interpreter.Sample(build net, RunOptions(Params = store, Seed = 3UL))
+            let first = Surrogate.Build(run.Trace)
+            let state () = store.States |> Seq.head |> fun kv -> kv.Value.data<float32>().ToArray()
+            let after = state ()
+            let again = Surrogate.Build(run.Trace, SurrogateOptions(Vectorize = false))
+            Expect.sequenceEqual (state ()) after "the second build leaves the average alone"
+            Expect.floatClose Accuracy.high (again.Surrogate.item<float32>() |> float) (first.Surrogate.item<float32>() |> float) "and sees the same baseline"
+            Dice.Build(run.Trace) |> ignore
+            Expect.sequenceEqual (state ()) after "so does a DiCE surrogate of the same trace"
+        }
+
+        test "Training.Train over a store the model never fills is refused (its optimizer would train nothing)" {
+            let outside = torch.tensor(0.1, requires_grad = true)
+            let m = model { let! y = Model.Sample("y", Bernoulli.FromLogits(outside)) in let! _ = Model.Cost("c", y) in return () }
+            throwsMentioning [ "no parameter"; "Model.Param" ] (fun () ->
+                Scg.Linq.Training.Train((fun _ -> m), ParamStore(), (fun ps -> torch.optim.Adam(ps, 0.1) :> torch.optim.Optimizer), 3) |> ignore)
+        }
+
         test "loading into a store that already has the parameter overwrites it in place" {
             let store = ParamStore()
             store.GetOrCreate("w", fun () -> torch.ones(2L)) |> ignore

@@ -59,6 +59,11 @@ public static class Interpreter
     {
         ArgumentNullException.ThrowIfNull(trace);
         options ??= RunOptions.Default;
+        if (trace.HasEnumeration)
+            throw new ArgumentException(
+                $"Replay: the trace has enumerated sites ({string.Join(", ", trace.Samples.Where(s => s.IsEnumerated).Select(s => $"'{s.Name}'"))}), " +
+                "whose values are whole supports laid along enumeration dimensions, not draws: replaying them is not supported. " +
+                "Replay a run in which they were sampled.", nameof(trace));
         var recordedK = trace.ParticlePlate?.Size ?? 0;
         if (recordedK != options.Particles)
             throw new ArgumentException(
@@ -124,7 +129,20 @@ public static class Interpreter
             Overrides = options.Estimators, StoreGiven = options.Params is not null,
             EnumBase = reserved != 0 ? reserved - 1 : nesting is { } n ? -(n + 1) : 0, PlateNesting = nesting,
         };
-        var value = toRun.Run(ctx);
+        T value;
+        try
+        {
+            value = toRun.Run(ctx);
+        }
+        catch (System.Runtime.InteropServices.ExternalException e) when (ctx.EnumerationSummary is { } enumerated)
+        {
+            var native = e.Message.Split('\n')[0];
+            throw new InvalidOperationException(
+                $"The model failed in a tensor operation after enumerating {enumerated}. An enumerated value is the site's whole " +
+                "support laid along a dimension to the left of the plates and the particle dimension, and model code must broadcast " +
+                "over it: combine tensors by broadcasting (expand both sides to a common shape before torch.cat, index by " +
+                $"broadcasting, keep the dimension in costs) rather than by position from the left. The error: {native}", e);
+        }
         return new RunResult<T>(value, ctx.Freeze());
     }
 

@@ -93,6 +93,10 @@ internal sealed class RunContext
     private long enumeratedTotal = 1;
     private ulong enumDims;
 
+    /// <summary>The enumerated sites so far, for messages; null when there are none.</summary>
+    public string? EnumerationSummary => enumerated.Count == 0 ? null
+        : string.Join(", ", enumerated.Select(e => $"'{e.Name}' ({e.Size} values along dim {e.Dim})"));
+
     private int EnumRank => enumerated.Count == 0 ? 0 : -enumerated[^1].Dim;
 
     public Trace Freeze()
@@ -382,6 +386,11 @@ internal sealed class RunContext
         if (name == PlateFrame.ParticlesName && !(ReservedDim != 0 && dim == ReservedDim && active.IsEmpty && plates.Count == 0))
             throw new ArgumentException(
                 $"The plate name '{name}' is reserved for the vectorised particles of RunOptions.Particles; give the plate another name.");
+        if (ReservedDim == 0 && EnumBase != 0 && dim <= EnumBase)
+            throw new ArgumentException(
+                $"Plate '{name}' takes dim {dim}, where enumerated sites go (dim {EnumBase} and further left): " +
+                $"RunOptions.MaxPlateNesting = {-EnumBase - 1} is too low for this model; set it to at least {-dim}, " +
+                "or leave it unset to have it measured.");
         if (ReservedDim != 0 && dim <= ReservedDim && name != PlateFrame.ParticlesName)
             throw new ArgumentException(
                 $"Plate '{name}' takes dim {dim}, at or beyond the particle dimension (dim {ReservedDim}). " +

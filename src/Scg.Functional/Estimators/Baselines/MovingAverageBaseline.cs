@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Scg.Interpretation;
 using System.Globalization;
 using Scg.Distributions;
 using Scg.Tracing;
@@ -16,6 +19,23 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
     {
         var store = context.StoreFor(site, "a moving-average baseline");
         var key = $"baseline/{site.Name}/moving-average{(PerElement ? "-per-element" : "")}";
+        // a trace folds its cost-to-go into the average once: building its surrogate again (or its DiCE surrogate)
+        // sees the same baseline
+        var applied = Applied.GetOrCreateValue(context.Trace);
+        lock (applied)
+        {
+            if (applied.TryGetValue((store, key), out var earlier)) return earlier;
+            var baseline = Update(store, key, site, costToGo, context);
+            applied[(store, key)] = baseline;
+            return baseline;
+        }
+    }
+
+    /// <summary>The baselines each trace has already been given, so that a second build does not update again.</summary>
+    private static readonly ConditionalWeakTable<Trace, Dictionary<(ParamStore, string), Tensor?>> Applied = new();
+
+    private Tensor? Update(ParamStore store, string key, SampleNode site, Tensor costToGo, BaselineContext context)
+    {
         using var _ = no_grad();
         var particles = context.Trace.ParticlePlate;
         var current = !PerElement ? costToGo.mean()
