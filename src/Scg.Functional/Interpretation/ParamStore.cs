@@ -146,8 +146,10 @@ public sealed class ParamStore
 
     /// <summary>
     /// Writes every parameter, state tensor and registered module's state (parameters and buffers) to
-    /// <paramref name="stream"/>, so that <see cref="Load(Stream)"/> restores a training run, baselines included.
-    /// Tensors are written from the CPU in their own element types.
+    /// <paramref name="stream"/>, so that <see cref="Load(Stream)"/> restores the model's parameters and its baselines'
+    /// state. An optimizer's own state (Adam's moments) and a generator's position are not part of the store: save
+    /// those with TorchSharp (the optimizer's <c>state_dict</c>) and reseed, or a resumed run differs from an unbroken
+    /// one. Tensors are written from the CPU in their own element types.
     /// </summary>
     /// <param name="stream">A writable stream; left open.</param>
     public void Save(Stream stream)
