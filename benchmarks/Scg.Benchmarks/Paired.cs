@@ -43,6 +43,15 @@ internal static class Paired
             Report(name, rounds / 2, clock, () => loo.Hand(), () => loo.Scg(), () => loo.ScgValidated(), output);
             loo.Cleanup();
         }
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var name = $"VAE, y enumerated (10 classes), B = 128, {threads} thread(s)";
+            if (!Wanted(name)) continue;
+            var enumerated = new VaeEnumStep { Threads = threads };
+            enumerated.Setup();
+            Report(name, rounds / 2, clock, () => enumerated.Hand(), () => enumerated.Scg(), () => enumerated.ScgValidated(), output);
+            enumerated.Cleanup();
+        }
         foreach (var t in new[] { 10, 100, 1000 })
         {
             var name = $"chain, T = {t}";
