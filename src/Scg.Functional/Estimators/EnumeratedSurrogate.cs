@@ -36,6 +36,7 @@ internal static class EnumeratedSurrogate
         }, visitSamples: true);
 
         var terms = new List<Tensor>();
+        if (weights.Count == 0) return (SumOf(costs), null);   // no score-function site: the weighted costs are all
         CostToGo.Walk(trace, s => s.IsScoreFunction, (site, q) =>
         {
             var signal = signals is null ? q : LearningSignal.Of(site, q, signals);
