@@ -386,8 +386,9 @@ let normalOf (mean: Tensor) (scale: Tensor) (extra: Extra) : Distribution =
     let d = Normal(mean, scale)
     match extra with EventDim _ -> d.ToEvent(1) | _ -> d :> Distribution
 
-/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting.
-let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting; `estimator`
+/// may change each site's estimator (given the one the program chooses: Auto, Pathwise or ScoreFunction).
+let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
     let ctxOf plates = { Plates = plates; Rank = (if k > 0 then nesting + 1 else frameRank plates) }
     let rec block (plates: PlateDef list) (nodes: PNode list) (vals: Map<int, Tensor>) (theta: Tensor) : Model<Map<int, Tensor>> =
         let ctx = ctxOf plates
@@ -402,7 +403,7 @@ let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : M
                     | PGauss (m, sc, sf) ->
                         normalOf (withExtra s.Extra s.Offsets (evalForm g theta vals ctx m)) (scaleOf g theta vals ctx s.Extra sc) s.Extra,
                         (if sf then SiteEstimator.ScoreFunction else SiteEstimator.Pathwise)
-                let! x = Model.Sample(sprintf "x%d" s.Id, dist, est)
+                let! x = Model.Sample(sprintf "x%d" s.Id, dist, estimator s est)
                 return! block plates rest (vals.Add(s.Id, x)) theta
             }
         | PCostN c :: rest ->
@@ -438,6 +439,10 @@ let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : M
         let! _ = block [] g.Body Map.empty theta
         return ()
     }
+
+/// The program as a model with the estimators it chooses.
+let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+    toPlatedModelWith (fun _ est -> est) g k nesting leaves
 
 let platedLeaves (g: Program) =
     g.Theta0 |> Array.map (fun x -> torch.tensor(x, dtype = ScalarType.Float64, requires_grad = true)) |> List.ofArray
