@@ -77,9 +77,9 @@ let chooseBaselines (g: Program) (k: int) : BaselinePlan =
         | _ -> BLeaveOneOut
     let forSite (s: PSite) =
         let inputs = visible.[s.Id]
-        match rnd.Next(7) with
+        match rnd.Next(8) with
         | 0 -> NoBaseline
-        | 1 when not inputs.IsEmpty -> BLearned inputs.[rnd.Next(inputs.Length)]
+        | 1 | 2 when not inputs.IsEmpty -> BLearned inputs.[rnd.Next(inputs.Length)]
         | _ -> shared ()
     let attach =
         match rnd.Next(3) with
