@@ -19,7 +19,8 @@
 /// and σ constant or exp of an affine form in θ and discrete sites, with the same extra shapes as sites.
 /// Discrete elements are capped at 10 binary digits (Categorical = log2 3) and Normal elements at 24.
 /// Each run of the deterministic comparison picks K ∈ {0, 1, 3} particles and MaxPlateNesting = the depth the
-/// program needs, or one more.
+/// program needs, or one more. For the z-tests, RandomPlatedBaselines.fs gives every score-function site a random
+/// baseline (or none), attached in the model, by override or as the fallback.
 ///
 /// Oracle. The program is unrolled into the flat generator's Graph (one flat site per plate element and extra
 /// element, one flat cost per cost element; a node's reads of other plates become affine terms over all the
