@@ -19,7 +19,8 @@
 /// and σ constant or exp of an affine form in θ and discrete sites, with the same extra shapes as sites.
 /// Discrete elements are capped at 10 binary digits (Categorical = log2 3) and Normal elements at 24.
 /// Each run of the deterministic comparison picks K ∈ {0, 1, 3} particles and MaxPlateNesting = the depth the
-/// program needs, or one more.
+/// program needs, or one more. For the z-tests, RandomPlatedBaselines.fs gives every score-function site a random
+/// baseline (or none), attached in the model, by override or as the fallback.
 ///
 /// Oracle. The program is unrolled into the flat generator's Graph (one flat site per plate element and extra
 /// element, one flat cost per cost element; a node's reads of other plates become affine terms over all the
@@ -386,8 +387,9 @@ let normalOf (mean: Tensor) (scale: Tensor) (extra: Extra) : Distribution =
     let d = Normal(mean, scale)
     match extra with EventDim _ -> d.ToEvent(1) | _ -> d :> Distribution
 
-/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting.
-let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting; `estimator`
+/// may change each site's estimator (given the one the program chooses: Auto, Pathwise or ScoreFunction).
+let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
     let ctxOf plates = { Plates = plates; Rank = (if k > 0 then nesting + 1 else frameRank plates) }
     let rec block (plates: PlateDef list) (nodes: PNode list) (vals: Map<int, Tensor>) (theta: Tensor) : Model<Map<int, Tensor>> =
         let ctx = ctxOf plates
@@ -402,7 +404,7 @@ let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : M
                     | PGauss (m, sc, sf) ->
                         normalOf (withExtra s.Extra s.Offsets (evalForm g theta vals ctx m)) (scaleOf g theta vals ctx s.Extra sc) s.Extra,
                         (if sf then SiteEstimator.ScoreFunction else SiteEstimator.Pathwise)
-                let! x = Model.Sample(sprintf "x%d" s.Id, dist, est)
+                let! x = Model.Sample(sprintf "x%d" s.Id, dist, estimator s est)
                 return! block plates rest (vals.Add(s.Id, x)) theta
             }
         | PCostN c :: rest ->
@@ -438,6 +440,10 @@ let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : M
         let! _ = block [] g.Body Map.empty theta
         return ()
     }
+
+/// The program as a model with the estimators it chooses.
+let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+    toPlatedModelWith (fun _ est -> est) g k nesting leaves
 
 let platedLeaves (g: Program) =
     g.Theta0 |> Array.map (fun x -> torch.tensor(x, dtype = ScalarType.Float64, requires_grad = true)) |> List.ofArray

@@ -21,6 +21,7 @@ type Generator = TorchSharp.torch.Generator
 type ScalarType = TorchSharp.torch.ScalarType
 open Scg.Tests.RandomPlatedPrograms
 open Scg.Tests.RandomPlatedOracle
+open Scg.Tests.RandomPlatedBaselines
 // ---------------------------------------------------------------------------------------------------------
 // Estimators
 
@@ -81,22 +82,6 @@ let runPlatedChunks (g: Program) (variants: PVariant list) =
         let run = Interpreter.Sample(mdl, runOptions gen pParticles nesting)
         costs.[r] <- [| Surrogate.Build(run.Trace).Cost.item<float>()
                         Surrogate.Build(run.Trace, SurrogateOptions(Vectorize = false)).Cost.item<float>() |]
-        let gs = gradsOfMany [ for v in variants -> platedSurrogate v run.Trace ] leaves
-        gs |> List.iteri (fun i x -> grads.[i].[r] <- x)
-    grads, costs
-
-/// N independent runs without particles (K = 0); per run, each variant's gradient and the reported cost.
-let runPlatedSingles (g: Program) (n: int) (variants: PVariant list) =
-    let leaves = platedLeaves g
-    use gen = new Generator(g.Seed + 17UL, torch.CPU)
-    let nesting = neededNesting g
-    let mdl = toPlatedModel g 0 nesting leaves
-    let grads = Array.init variants.Length (fun _ -> Array.zeroCreate<float[]> n)
-    let costs = Array.zeroCreate<float[]> n
-    for r in 0 .. n - 1 do
-        use scope = torch.NewDisposeScope()
-        let run = Interpreter.Sample(mdl, runOptions gen 0 nesting)
-        costs.[r] <- [| Surrogate.Build(run.Trace).Cost.item<float>() |]
         let gs = gradsOfMany [ for v in variants -> platedSurrogate v run.Trace ] leaves
         gs |> List.iteri (fun i x -> grads.[i].[r] <- x)
     grads, costs
@@ -210,26 +195,29 @@ let tests =
                 | [] -> ()
                 | problems -> failtestf "%s\n%O" (String.Join("\n", problems)) g)
 
-        testPropertyWithConfig (platedConfig 40) "with particles, both constructions' mean gradients and reported costs match the oracle" <|
+        testPropertyWithConfig (platedConfig 40) "with particles and random baselines, both constructions' mean gradients and reported costs match the oracle" <|
             Prop.forAll (Arb.fromGen genProgram) (fun g ->
                 let j, gstar = platedTruth g (unroll g)
-                let grads, costs = runPlatedChunks g [ Vectorised; PerSite ]
-                for (i, name) in [ 0, "vectorised"; 1, "per-site" ] do
-                    if not (zOf grads.[i] gstar < Stats.zBound) then failtest (describeP name grads.[i] gstar g)
+                let grads, costs, plan = runWithBaselines g pParticles pChunks g.Seed
+                let name what = sprintf "%s, %s" what (describePlan plan)
+                for (i, what) in [ 0, "vectorised"; 1, "per-site" ] do
+                    if not (zOf grads.[i] gstar < Stats.zBound) then failtest (describeP (name what) grads.[i] gstar g)
                 let cs = costs |> Array.map (fun c -> [| c.[0] |])
-                if not (zOf cs [| j |] < Stats.zBound) then failtest (describeP "reported cost" cs [| j |] g))
+                if not (zOf cs [| j |] < Stats.zBound) then failtest (describeP (name "reported cost") cs [| j |] g))
 
-        test "without particles (K = 0), both constructions' mean gradients over independent runs match the oracle" {
+        test "without particles (K = 0) and with random baselines, both constructions' mean gradients over runs match the oracle" {
             // Every graph and construction is checked before failing, so that a failure says which construction.
             let failures =
                 // small programs (≤ 12 flat sites) keep the single runs cheap
                 let small (g: Program) = (unroll g).Flat.Sites.Length <= 12
                 [ for g in platedSample 515UL 200 |> Array.filter (fun g -> mixedDepths g && small g) |> Array.truncate singlesGraphs do
                     let j, gstar = platedTruth g (unroll g)
-                    let grads, costs = runPlatedSingles g singlesRuns [ Vectorised; PerSite ]
-                    for (i, name) in [ 0, "vectorised (K = 0)"; 1, "per-site (K = 0)" ] do
-                        if not (zOf grads.[i] gstar < Stats.zBound) then yield describeP name grads.[i] gstar g
-                    if not (zOf costs [| j |] < Stats.zBound) then yield describeP "reported cost (K = 0)" costs [| j |] g ]
+                    let grads, costs, plan = runWithBaselines g 0 singlesRuns (g.Seed + 17UL)
+                    let name what = sprintf "%s (K = 0), %s" what (describePlan plan)
+                    for (i, what) in [ 0, "vectorised"; 1, "per-site" ] do
+                        if not (zOf grads.[i] gstar < Stats.zBound) then yield describeP (name what) grads.[i] gstar g
+                    let cs = costs |> Array.map (fun c -> [| c.[0] |])
+                    if not (zOf cs [| j |] < Stats.zBound) then yield describeP (name "reported cost") cs [| j |] g ]
             if not failures.IsEmpty then
                 failtestf "%d failure(s) in %d graphs:\n%s" failures.Length singlesGraphs (String.Join("\n\n", failures))
         }
