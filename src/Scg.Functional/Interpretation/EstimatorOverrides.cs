@@ -10,7 +10,8 @@ namespace Scg.Interpretation;
 /// Estimators chosen at run time, by site name or by predicate, in place of those the model names: one model
 /// value trained or measured with several estimators. Rules apply in the order they were added and the last
 /// one that matches a site wins. A rule naming a site the run did not sample is an error (a misspelt name would
-/// otherwise change nothing, silently).
+/// otherwise change nothing, silently); a predicate rule that matches no site is not (it may be meant for other
+/// models), so check <c>trace.Sample(name).Estimator</c> when in doubt.
 /// </summary>
 /// <example><code>
 /// var options = new RunOptions
