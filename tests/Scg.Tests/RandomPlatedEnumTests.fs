@@ -15,11 +15,13 @@
 /// MaxPlateNesting at or one above the need), Surrogate.Build's reported cost and gradient, and Dice.Build's value
 /// and gradient, equal J and g* to 1e-9 relative (float64). Deterministic: no false alarms.
 ///
-/// Mixed test. Programs as generated (no product, some enumerable discrete site, some site left sampled): a random
-/// non-empty subset of the enumerable sites is enumerated, every other site keeps its estimator (score function
-/// or pathwise). M = 40 runs × K = 400 particles; z-tests of the mean gradient of Surrogate.Build (both
-/// constructions) and of Dice.Build, and of the mean reported cost, against the oracle: |z| < Stats.zBound = 5.
-/// 12 graphs × (3 × ≤ 3 coordinates + 1 cost) ≤ 120 z-tests, false-alarm rate < 120 × 5.7e-7 < 7e-5.
+/// Mixed test. Programs as generated, products made sequences (`sequenced`), with some enumerable discrete site
+/// and some site left sampled, half of them with an enumerated site in a plate: a random non-empty subset of the
+/// enumerable sites is enumerated, every other site keeps its estimator (score function or pathwise). M = 40
+/// runs × K = 400 particles; z-tests of the mean gradient of Surrogate.Build and of Dice.Build from the same
+/// traces, and of the mean reported cost, against the oracle: |z| < Stats.zBound = 5. (With enumerated sites
+/// Surrogate.Build has one construction: SurrogateOptions.Vectorize does not apply.)
+/// 14 graphs × (2 × ≤ 3 coordinates + 1 cost) ≤ 98 z-tests, false-alarm rate < 98 × 5.7e-7 < 6e-5.
 module Scg.Tests.RandomPlatedEnumTests
 
 open System
@@ -59,6 +61,16 @@ let enumerable (g: Program) (s: PSite) =
         leaves
         |> List.skip (at + 1)
         |> List.forall (fun (_, ps) -> s.Plates |> List.forall (fun q -> ps |> List.exists (fun a -> a.Name = q.Name))))
+
+/// g with its products made sequences (a branch never reads the other's sites, so the forms stay valid).
+let sequenced (g: Program) =
+    let rec body (nodes: PNode list) =
+        nodes
+        |> List.collect (function
+            | PPlate (q, explicitDim, b) -> [ PPlate (q, explicitDim, body b) ]
+            | PZip (a, b) -> body a @ body b
+            | n -> [ n ])
+    { g with Body = body g.Body }
 
 /// g with every Normal site made a Bernoulli (logit = its mean form), extra batch dimensions of sites dropped and
 /// products made sequences.
@@ -125,7 +137,7 @@ let exactProblems (g: Program) =
 
 let private mChunks = 40
 let private mParticles = 400
-let private mixedGraphs = 12
+let private mixedGraphs = 14
 
 /// The enumerable sites a mixed run enumerates: a random non-empty subset (from the program's seed).
 let mixedChoice (g: Program) =
@@ -136,14 +148,14 @@ let mixedChoice (g: Program) =
         let chosen = candidates |> Array.filter (fun _ -> rnd.NextDouble() < 0.6)
         Set.ofArray (if chosen.Length = 0 then [| candidates.[rnd.Next(candidates.Length)] |] else chosen)
 
-/// M runs of K = 400 particles with `enumerated` enumerated: per run, the gradients of Surrogate.Build (vectorised,
-/// per site) and Dice.Build from the same trace, and the reported cost.
+/// M runs of K = 400 particles with `enumerated` enumerated: per run, the gradients of Surrogate.Build and
+/// Dice.Build from the same trace, and the reported cost.
 let private runMixed (g: Program) (enumerated: Set<int>) =
     let leaves = platedLeaves g
     use gen = new Generator(g.Seed, torch.CPU)
     let nesting = neededNesting g
     let mdl = modelWith enumerated g mParticles nesting leaves
-    let grads = Array.init 3 (fun _ -> Array.zeroCreate<float[]> mChunks)
+    let grads = Array.init 2 (fun _ -> Array.zeroCreate<float[]> mChunks)
     let costs = Array.zeroCreate<float[]> mChunks
     for r in 0 .. mChunks - 1 do
         use scope = torch.NewDisposeScope()
@@ -151,9 +163,7 @@ let private runMixed (g: Program) (enumerated: Set<int>) =
         let built = Surrogate.Build(trace)
         costs.[r] <- [| built.Cost.item<float>() |]
         let surrogates =
-            [ built.Surrogate
-              Surrogate.Build(trace, SurrogateOptions(Vectorize = false)).Surrogate
-              Dice.Build(trace).Surrogate ]
+            [ built.Surrogate; Dice.Build(trace).Surrogate ]
         gradsOfMany surrogates leaves |> List.iteri (fun i x -> grads.[i].[r] <- x)
     grads, costs
 
@@ -175,8 +185,12 @@ let tests =
                 |> Array.map discretise
                 |> Array.filter (fun g -> allEnumerable g && discreteBits g <= 12.0)
             let programs = Array.append asDrawn made
-            printfn "RandomPlatedEnum exact: %d of %d generated programs qualify as drawn, %d more after discretise"
-                asDrawn.Length drawn.Length made.Length
+            let sites = programs |> Array.collect (fun g -> g.Sites)
+            let dependent =
+                programs |> Array.filter (fun g -> g.Sites |> Array.exists (fun s -> match s.Kind with PBern f | PCat f -> not f.PParents.IsEmpty | _ -> false))
+            printfn "RandomPlatedEnum exact: %d of %d generated programs qualify as drawn, %d more after discretise; %d sites (%d in plates, %d Categorical), %d programs with a site reading an enumerated one"
+                asDrawn.Length drawn.Length made.Length sites.Length (sites |> Array.filter (fun s -> not s.Plates.IsEmpty) |> Array.length)
+                (sites |> Array.filter (fun s -> match s.Kind with PCat _ -> true | _ -> false) |> Array.length) dependent.Length
             let failures =
                 [ for g in programs do
                     match exactProblems g with
@@ -187,24 +201,63 @@ let tests =
             Expect.isGreaterThanOrEqual programs.Length 30 "enough programs"
         }
 
-        test "some sites enumerated, the others sampled: mean gradients (Surrogate.Build both ways, Dice.Build) and reported costs match the oracle" {
+        test "some sites enumerated, the others sampled: mean gradients (Surrogate.Build, Dice.Build) and reported costs match the oracle" {
+            let platedEnumerated (g: Program) = mixedChoice g |> Seq.exists (fun i -> not g.Sites.[i].Plates.IsEmpty)
             let candidates =
-                sample 6067UL 300
+                sample 6067UL 500
+                |> Array.map sequenced
                 |> Array.filter (fun g ->
                     let chosen = mixedChoice g
                     not chosen.IsEmpty && chosen.Count < g.Sites.Length && (unroll g).Flat.Sites.Length <= 16)
-            let programs = candidates |> Array.truncate mixedGraphs
-            printfn "RandomPlatedEnum mixed: %d of 300 generated programs qualify, %d tested" candidates.Length programs.Length
+            let inPlates, global' = candidates |> Array.partition platedEnumerated
+            let programs = Array.append (Array.truncate (mixedGraphs / 2) inPlates) global' |> Array.truncate mixedGraphs
+            let plated = programs |> Array.sumBy (fun g -> mixedChoice g |> Seq.filter (fun i -> not g.Sites.[i].Plates.IsEmpty) |> Seq.length)
+            printfn "RandomPlatedEnum mixed: %d of 500 generated programs qualify, %d tested, enumerating %d sites (%d in plates)"
+                candidates.Length programs.Length (programs |> Array.sumBy (fun g -> (mixedChoice g).Count)) plated
             let failures =
                 [ for g in programs do
                     let enumerated = mixedChoice g
                     let j, gstar = platedTruth g (unroll g)
                     let grads, costs = runMixed g enumerated
-                    for (i, what) in [ 0, "Surrogate.Build"; 1, "Surrogate.Build (per site)"; 2, "Dice.Build" ] do
+                    for (i, what) in [ 0, "Surrogate.Build"; 1, "Dice.Build" ] do
                         if not (zOf grads.[i] gstar < Stats.zBound) then yield describe what grads.[i] gstar enumerated g
                     if not (zOf costs [| j |] < Stats.zBound) then yield describe "reported cost" costs [| j |] enumerated g ]
             if not failures.IsEmpty then
                 failtestf "%d failure(s) in %d graphs:\n%s" failures.Length programs.Length (String.Join("\n\n", failures))
             Expect.equal programs.Length mixedGraphs "enough programs"
+        }
+    
+        test "a discrete site that cannot be enumerated is refused with an error naming it" {
+            // each case enumerates one discrete site that `enumerable` rejects (a product in the run, an extra batch
+            // dimension, a later node outside its plates); the run or Surrogate.Build must throw, naming the site
+            let reasonOf (g: Program) (site: PSite) =
+                if hasZip g then "product" elif site.Extra <> NoExtra then "batch dimension" else "plate"
+            let drawn = sample 3037UL 300
+            let cases =
+                [ for g in Array.append drawn (Array.map sequenced drawn) do
+                    for site in g.Sites do
+                        if isDiscrete site && not (enumerable g site) then yield g, site ]
+                |> List.groupBy (fun (g, site) -> reasonOf g site)
+                |> List.collect (fun (_, cs) -> List.truncate 20 cs)
+            let reasons = Dictionary<string, int>()
+            let problems =
+                [ for (g, site) in cases do
+                    use scope = torch.NewDisposeScope()
+                    let leaves = platedLeaves g
+                    let nesting = neededNesting g
+                    use gen = new Generator(g.Seed, torch.CPU)
+                    let name = sprintf "'x%d'" site.Id
+                    let reason = reasonOf g site
+                    match (try
+                               let run = Interpreter.Sample(modelWith (Set.singleton site.Id) g 3 nesting leaves, RunOptions(Generator = gen, Particles = 3, MaxPlateNesting = nesting))
+                               Surrogate.Build(run.Trace) |> ignore
+                               None
+                           with e -> Some e.Message) with
+                    | None -> yield sprintf "x%d (%s) was enumerated without an error:\n%O" site.Id reason g
+                    | Some msg when not (msg.Contains name) -> yield sprintf "x%d (%s): the error does not name it: %s" site.Id reason msg
+                    | Some _ -> reasons.[reason] <- reasons.GetValueOrDefault(reason) + 1 ]
+            printfn "RandomPlatedEnum refusals: %d cases, %s" cases.Length (String.Join(", ", reasons |> Seq.map (fun kv -> sprintf "%s %d" kv.Key kv.Value)))
+            Expect.isEmpty problems "every refusal names the site"
+            Expect.equal cases.Length 60 "20 cases of each reason"
         }
     ]
