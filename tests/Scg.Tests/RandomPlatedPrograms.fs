@@ -351,8 +351,10 @@ let readSite (g: Program) (vals: Map<int, Tensor>) (ctx: Ctx) (j: int) (w: float
     let r = feat.shape.Length
     if r > ctx.Rank then
         let lead = feat.shape.[.. r - ctx.Rank - 1]
-        if lead |> Array.exists (fun s -> s <> 1L) then failwithf "reading x%d: leading dims %A are not 1" j feat.shape
-        feat.reshape(feat.shape.[r - ctx.Rank ..])
+        // dims left of the frame are size 1, unless enumerated sites put their supports there: keep those
+        // (dropping only the size-1 ones would move the enumeration dims onto the frame)
+        if lead |> Array.exists (fun s -> s <> 1L) then feat
+        else feat.reshape(feat.shape.[r - ctx.Rank ..])
     else feat
 
 /// Coordinate o of a form, broadcastable to ctx's frame.
