@@ -98,12 +98,12 @@ let private discreteBits (g: Program) =
 
 let private allEnumerable (g: Program) = g.Sites |> Array.forall (enumerable g)
 
-let private sample seed n = Gen.sampleWithSeed (Rnd(seed, 4049UL)) 10 n genProgram
+let sample seed n = Gen.sampleWithSeed (Rnd(seed, 4049UL)) 10 n genProgram
 
 let private close (a: float) (b: float) = abs (a - b) <= 1e-9 * (1.0 + max (abs a) (abs b))
 
 /// The model of g with the sites in `enumerated` enumerated, the others with the estimators g chooses.
-let private modelWith (enumerated: Set<int>) g k nesting leaves =
+let modelWith (enumerated: Set<int>) g k nesting leaves =
     toPlatedModelWith (fun s est -> if enumerated.Contains s.Id then SiteEstimator.Enumerate else est) g k nesting leaves
 
 let private firstLine (e: exn) = e.Message.Split('\n').[0]
