@@ -97,6 +97,48 @@ internal sealed class RunContext
     public string? EnumerationSummary => enumerated.Count == 0 ? null
         : string.Join(", ", enumerated.Select(e => $"'{e.Name}' ({e.Size} values along dim {e.Dim})"));
 
+    private Dictionary<string, Tensor>? guideValues;
+    private HashSet<string>? guideUsed;
+    private bool inGuide;
+
+    /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
+    public bool BeginGuide()
+    {
+        if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
+        (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
+        return true;
+    }
+
+    /// <summary>Ends the guide: the model's sample sites now take the guide's values.</summary>
+    public bool EndGuide()
+    {
+        (inGuide, guideUsed) = (false, new HashSet<string>(StringComparer.Ordinal));
+        return true;
+    }
+
+    /// <summary>Ends the model: every guide site must have been a latent of the model.</summary>
+    public bool EndModel()
+    {
+        var unused = guideValues!.Keys.Where(k => !guideUsed!.Contains(k)).Select(k => $"'{k}'").ToList();
+        if (unused.Count > 0)
+            throw new ArgumentException(
+                $"Guided.Pair: the guide samples {string.Join(", ", unused)}, which the model does not sample; every guide site must be " +
+                "a latent of the model, under the same name.");
+        (guideValues, guideUsed) = (null, null);
+        return true;
+    }
+
+    /// <summary>A model's latent in a guided run: an observation of the guide's value.</summary>
+    private Tensor GuidedLatent(string name, Distribution dist)
+    {
+        if (!guideValues!.TryGetValue(name, out var value))
+            throw new ArgumentException(
+                $"Guided.Pair: the model samples latent '{name}', which the guide does not sample; every latent of the model needs a " +
+                "guide site of the same name.");
+        guideUsed!.Add(name);
+        return Observe(name + "@p", dist, value);
+    }
+
     private int EnumRank => enumerated.Count == 0 ? 0 : -enumerated[^1].Dim;
 
     public Trace Freeze()
@@ -117,6 +159,7 @@ internal sealed class RunContext
 
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
     {
+        if (guideValues is not null && !inGuide) return GuidedLatent(name, dist);
         Claim(name, "Sample");
         ArgumentNullException.ThrowIfNull(dist);
         if (validate && dist.ParameterError() is { } error)
@@ -160,6 +203,11 @@ internal sealed class RunContext
             Distribution = dist, Value = value, LogProb = lp, Estimator = resolved, IsReplayed = replayed,
             Reduced = reduced, ReducedShape = reducedShape, EnumeratedDim = enumDim,
         }, lpShape.Length);
+        if (inGuide)
+        {
+            guideValues![name] = value;
+            Cost(name + "@q", reduced);   // log q(z): the guide's part of the negative ELBO
+        }
         return value;
     }
 
@@ -173,6 +221,7 @@ internal sealed class RunContext
         dist = ExpandToPlates(name, dist, out var lpShape);
         CheckValueShape(name, "Observe site", dist, lpShape, value);
         CheckSupport(name, "Observe site", dist, value);
+        if (enumerated.Count > 0) lpShape = Shapes.Broadcast(value.shape[..^dist.EventShape.Length], lpShape);
         var lp = dist.LogProb(value);
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape, EnumRank, enumDims);
         Record(new ObserveNode
@@ -408,8 +457,10 @@ internal sealed class RunContext
     {
         var shape = value.shape;
         var eventShape = dist.EventShape;
-        var fits = shape.Length <= batchShape.Length + eventShape.Length;
-        for (var i = 1; fits && i <= shape.Length; i++)
+        var extra = shape.Length - batchShape.Length - eventShape.Length;
+        // a value computed from enumerated sites carries their dimensions to the left (a guide's enumerated latent)
+        var fits = extra <= 0 || (enumerated.Count > 0 && EnumFits(shape[..^eventShape.Length], extra));
+        for (var i = 1; fits && i <= shape.Length - Math.Max(extra, 0); i++)
         {
             var expected = i <= eventShape.Length ? eventShape[^i] : batchShape[^(i - eventShape.Length)];
             fits = shape[^i] == expected || shape[^i] == 1;
