@@ -228,7 +228,7 @@ internal sealed class RunContext
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp,
-            Reduced = reduced, ReducedShape = reducedShape,
+            Reduced = Scaled(reduced), ReducedShape = reducedShape,
         }, lpShape.Length);
         return value;
     }
@@ -261,7 +261,7 @@ internal sealed class RunContext
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
-            Reduced = expanded, ReducedShape = target,
+            Reduced = Scaled(expanded), ReducedShape = target,
         }, frameShape.Length);
         return value;
     }
@@ -278,7 +278,7 @@ internal sealed class RunContext
     /// Opens plate <paramref name="name"/> for the body about to run (<see cref="PlateStep"/>); returns what
     /// <see cref="ExitPlate"/> restores when the body's value arrives (or when it throws).
     /// </summary>
-    public PlateExit EnterPlate(string name, long size, int? dim)
+    public PlateExit EnterPlate(string name, long size, int? dim, double scale = 1.0)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"Plate '{name}' must have a positive size (got {size}).");
@@ -291,10 +291,12 @@ internal sealed class RunContext
         if (!platesByName.TryGetValue(name, out var frame))
         {
             if (plates.Count == 64) throw new InvalidOperationException("A run may open at most 64 distinct plates.");
-            frame = new PlateFrame(name, size, d, plates.Count);
+            frame = new PlateFrame(name, size, d, plates.Count) { Scale = scale };
             platesByName[name] = frame;
             plates.Add(frame);
         }
+        else if (frame.Scale != scale)
+            throw new ArgumentException($"Plate '{name}' was reopened with another subsample scale ({scale} against {frame.Scale}).");
         else if (frame.Size != size || frame.Dim != d)
             throw new ArgumentException($"Plate '{name}' was reopened as size {size} at dim {d}, but it is {frame.Size} at dim {frame.Dim}.");
 
@@ -376,6 +378,26 @@ internal sealed class RunContext
     {
         foreach (var e in enumerated) if (e.Dim == dim) return e.Size == size;
         return false;
+    }
+
+    /// <summary>A cost or log-likelihood times the subsample scales of the open plates (N / B each).</summary>
+    private Tensor Scaled(Tensor t)
+    {
+        var scale = 1.0;
+        foreach (var p in active) scale *= p.Scale;
+        if (scale == 1.0) return t;
+        using TorchSharp.Scalar factor = scale;
+        return t.mul(factor);
+    }
+
+    /// <summary>B indices drawn without replacement from 0 … N − 1 with the run's generator (int64).</summary>
+    public Tensor SubsampleIndices(string name, long size, long subsampleSize)
+    {
+        if (subsampleSize < 1 || subsampleSize > size)
+            throw new ArgumentOutOfRangeException(nameof(subsampleSize),
+                $"Plate '{name}': the subsample size must lie in 1 … {size} (got {subsampleSize}).");
+        using var permutation = randperm(size, generator: generator);
+        return permutation.narrow(0, 0, subsampleSize).clone();
     }
 
     private static bool LeadingOnes(long[] shape, int count)

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Scg;
 
 /// <summary>The primitives and combinators that build <see cref="Model{T}"/> values.</summary>
-public static class Model
+public static partial class Model
 {
     /// <summary>The model that records nothing and returns <paramref name="value"/>.</summary>
     /// <typeparam name="T">The value type.</typeparam>

@@ -33,11 +33,11 @@ internal abstract class Scope
 }
 
 /// <summary>Runs <paramref name="body"/> inside a plate; see <see cref="Model.Plate{T}"/>.</summary>
-internal sealed class PlateStep(string name, long size, int? dim, Step body) : ScopeStep
+internal sealed class PlateStep(string name, long size, int? dim, Step body, double scale = 1.0) : ScopeStep
 {
     public override Step? Enter(RunContext context, Stack<Frame> frames, out object? value)
     {
-        frames.Push(new Frame(null, null, new PlateScope(context.EnterPlate(name, size, dim))));
+        frames.Push(new Frame(null, null, new PlateScope(context.EnterPlate(name, size, dim, scale))));
         value = null;
         return body;
     }

@@ -10,6 +10,12 @@ namespace Scg.Tracing;
 /// <param name="Id">The plate's index within its run (0, 1, …), used for fast set operations.</param>
 public sealed record PlateFrame(string Name, long Size, int Dim, int Id)
 {
+    /// <summary>
+    /// The factor the costs and observations inside the plate are multiplied by: N / B for a plate that runs a
+    /// random minibatch of B of N data points (<c>Model.Subsample</c>), 1 otherwise.
+    /// </summary>
+    public double Scale { get; init; } = 1.0;
+
     /// <summary>The name of the plate that interpreters open for vectorised particles.</summary>
     public const string ParticlesName = "particles";
 
