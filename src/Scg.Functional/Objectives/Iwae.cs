@@ -1,0 +1,78 @@
+using System;
+using System.Collections.Generic;
+using Scg.Estimators;
+using Scg.Tracing;
+using static TorchSharp.torch;
+
+namespace Scg.Objectives;
+
+/// <summary>
+/// The importance-weighted bound (IWAE, Burda et al. 2016) of a guided run with K vectorised particles
+/// (<see cref="Guided.Pair"/>, <c>RunOptions.Particles</c> = K): with particle k's log weight
+/// log w_k = −(particle k's total cost) = log p(x, z_k) − log q(z_k), the bound is L = log (1/K) Σ_k w_k, computed in
+/// log space. It is not a sum of costs, so a score-function site's learning signal is the bound itself (its part
+/// of the objective), not a cost-to-go: plainly L, or with VIMCO (Mnih and Rezende 2016) L − L₋ₖ, where L₋ₖ
+/// replaces log w_k by the mean of the other K − 1 log weights. Pathwise sites differentiate L directly.
+/// </summary>
+public static class Iwae
+{
+    /// <summary>Builds the bound and a surrogate whose gradient is an unbiased estimate of ∇(−L).</summary>
+    /// <param name="trace">A run with K ≥ 1 particles (K ≥ 2 for VIMCO), normally of <see cref="Guided.Pair"/>.</param>
+    /// <param name="vimco">Use VIMCO's leave-one-out learning signal for score-function sites.</param>
+    /// <exception cref="ArgumentException">The run has no particles, or VIMCO is asked for with K &lt; 2.</exception>
+    /// <exception cref="NotSupportedException">The trace has enumerated sites.</exception>
+    public static IwaeObjective Build(Trace trace, bool vimco = false)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        var particles = trace.ParticlePlate
+            ?? throw new ArgumentException("Iwae.Build: the run has no particles; run it with RunOptions.Particles = K (K ≥ 1).", nameof(trace));
+        var k = particles.Size;
+        if (vimco && k < 2)
+            throw new ArgumentException($"Iwae.Build: VIMCO needs K ≥ 2 particles (the run had K = {k}).", nameof(trace));
+        if (trace.HasEnumeration)
+            throw new NotSupportedException("Iwae.Build: enumerated sites are not supported; sample them.");
+
+        var logWeights = -PerParticle(trace, n => n is CostNode or ObserveNode ? (n is ObserveNode ? n.Reduced!.neg() : n.Reduced!) : null, particles)!;
+        var bound = logWeights.logsumexp(0) - Math.Log(k);
+        Tensor surrogate = -bound;
+        var scores = PerParticle(trace, n => n is SampleNode { IsScoreFunction: true } ? n.Reduced! : null, particles);
+        if (scores is not null)
+        {
+            Tensor signal;
+            using (no_grad())
+            {
+                var detached = logWeights.detach();
+                signal = vimco ? bound.detach() - LeaveOneOut(detached) : bound.detach().expand(k);
+            }
+            surrogate = surrogate - scores.mul(signal).sum();
+        }
+        return new IwaeObjective(bound.detach(), surrogate, logWeights.detach());
+    }
+
+    /// <summary>L₋ₖ for every k: the bound with log w_k replaced by the mean of the other log weights.</summary>
+    private static Tensor LeaveOneOut(Tensor logWeights)
+    {
+        var k = logWeights.shape[0];
+        var others = (logWeights.sum() - logWeights) / (k - 1);                 // [K]
+        var matrix = logWeights.unsqueeze(0).expand(k, k).clone();             // row k: the K log weights
+        matrix.diagonal().copy_(others);                                       // … with entry k replaced
+        return matrix.logsumexp(1) - Math.Log(k);
+    }
+
+    /// <summary>Σ over the selected nodes of their tensors summed over every axis but the particle axis: [K], or null.</summary>
+    private static Tensor? PerParticle(Trace trace, Func<TraceNode, Tensor?> select, PlateFrame particles)
+    {
+        Tensor? total = null;
+        foreach (var node in trace.Nodes)
+        {
+            if (select(node) is not { } t) continue;
+            var rank = t.Dimensions;
+            var axis = rank + particles.Dim;
+            var dims = new List<long>();
+            for (var d = 0L; d < rank; d++) if (d != axis) dims.Add(d);
+            var part = (dims.Count == 0 ? t : t.sum([.. dims])).expand(particles.Size);
+            total = total is null ? part : total + part;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,10 @@
+using static TorchSharp.torch;
+
+namespace Scg.Objectives;
+
+/// <summary>The result of <see cref="Iwae.Build"/>.</summary>
+/// <param name="Bound">The importance-weighted bound L = log (1/K) Σ_k w_k (detached): report it; it rises toward
+/// log p(x) as K grows.</param>
+/// <param name="Surrogate">A scalar whose gradient is an unbiased estimate of ∇(−L): minimise it.</param>
+/// <param name="LogWeights">The K log weights log w_k (detached).</param>
+public sealed record IwaeObjective(Tensor Bound, Tensor Surrogate, Tensor LogWeights);
