@@ -59,6 +59,17 @@ let tests =
             Expect.isTrue (tr.Sample("z").IsReparameterized) "the guide's z is pathwise"
             tr.Cost("z@q") |> ignore
             tr.Observation("z@p") |> ignore
+            // the analytic KL: same expectations, one cost z@kl in place of z@q and z@p
+            let analytic = Guided.Pair(guide, generative, analyticKl = true)
+            let grads, costs = chunks analytic [ m; s ] 40 500
+            let z = zOf grads gstar
+            Expect.isLessThan z Stats.zBound (sprintf "analytic KL, gradient: max |z| = %.2f, mean %s vs %s" z (Stats.fmt (Stats.estimate grads).Mean) (Stats.fmt gstar))
+            let zc = zOf costs [| negElbo.item<float>() |]
+            Expect.isLessThan zc Stats.zBound (sprintf "analytic KL, cost: |z| = %.2f" zc)
+            let tr = Interpreter.Sample(analytic, RunOptions(Seed = 1UL)).Trace
+            tr.Cost("z@kl") |> ignore
+            Expect.isFalse (tr.TryGetNode("z@q") |> fst) "no sampled log q"
+            Expect.isFalse (tr.TryGetNode("z@p") |> fst) "no sampled log p"
         }
 
         test "a score-function guide site keeps its gradient (a discrete latent, exact by enumeration)" {

@@ -98,14 +98,16 @@ internal sealed class RunContext
         : string.Join(", ", enumerated.Select(e => $"'{e.Name}' ({e.Size} values along dim {e.Dim})"));
 
     private Dictionary<string, Tensor>? guideValues;
+    private Dictionary<string, (Distribution Dist, Tensor LogQ)>? guideSites;
     private HashSet<string>? guideUsed;
     private bool inGuide;
 
     /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
-    public bool BeginGuide()
+    public bool BeginGuide(bool analyticKl)
     {
         if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
         (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
+        guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor)>(StringComparer.Ordinal) : null;
         return true;
     }
 
@@ -124,7 +126,7 @@ internal sealed class RunContext
             throw new ArgumentException(
                 $"Guided.Pair: the guide samples {string.Join(", ", unused)}, which the model does not sample; every guide site must be " +
                 "a latent of the model, under the same name.");
-        (guideValues, guideUsed) = (null, null);
+        (guideValues, guideUsed, guideSites) = (null, null, null);
         return true;
     }
 
@@ -136,6 +138,16 @@ internal sealed class RunContext
                 $"Guided.Pair: the model samples latent '{name}', which the guide does not sample; every latent of the model needs a " +
                 "guide site of the same name.");
         guideUsed!.Add(name);
+        if (guideSites is not null && guideSites.TryGetValue(name, out var q))
+        {
+            if (KullbackLeibler.Between(q.Dist, ExpandToPlates(name, dist, out _)) is { } kl)
+            {
+                // KL(q ‖ p) in closed form replaces log q(z) − log p(z)
+                Cost(name + "@kl", PlateReduction.KeepPlates(kl, kl.shape, active, out _, EnumRank, enumDims));
+                return value;
+            }
+            Cost(name + "@q", q.LogQ);   // no closed form: the sampled terms, as without analyticKl
+        }
         return Observe(name + "@p", dist, value);
     }
 
@@ -206,7 +218,8 @@ internal sealed class RunContext
         if (inGuide)
         {
             guideValues![name] = value;
-            Cost(name + "@q", reduced);   // log q(z): the guide's part of the negative ELBO
+            if (guideSites is not null) guideSites[name] = (dist, reduced);   // log q(z) is decided at the model's site
+            else Cost(name + "@q", reduced);   // log q(z): the guide's part of the negative ELBO
         }
         return value;
     }
