@@ -76,6 +76,21 @@ internal static class VaeModel
     }
 }
 
+/// <summary>The training step every VAE variant shares.</summary>
+internal static class VaeTraining
+{
+    /// <summary>One step inside a dispose scope: the objective, backward, the optimizer; returns the cost per data point.</summary>
+    public static float Step(optim.Optimizer optimizer, Func<(Tensor Surrogate, Tensor Cost)> objective, long batch)
+    {
+        using var scope = NewDisposeScope();
+        var (surrogate, cost) = objective();
+        optimizer.zero_grad();
+        surrogate.backward();
+        optimizer.step();
+        return cost.item<float>() / batch;
+    }
+}
+
 /// <summary>One gradient step of the VAE, either side of the comparison.</summary>
 internal interface IVaeStep
 {
@@ -155,15 +170,7 @@ internal sealed class HandVae : IVaeStep
         return (surrogate, total);
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }
 
 /// <summary>
@@ -197,13 +204,5 @@ internal sealed class ScgVae : IVaeStep
         return (objective.Surrogate, objective.Cost);
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }

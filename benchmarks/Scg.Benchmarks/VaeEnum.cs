@@ -99,15 +99,7 @@ internal sealed class HandVaeEnum : IVaeStep
         return (surrogate, surrogate.detach());
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }
 
 /// <summary>
@@ -144,13 +136,5 @@ internal sealed class ScgVaeEnum : IVaeStep
         return (objective.Surrogate, objective.Cost);
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }

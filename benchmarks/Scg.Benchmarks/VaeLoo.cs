@@ -71,15 +71,7 @@ internal sealed class HandVaeLoo : IVaeStep
         return (surrogate, q.sum().mul(perParticle));
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }
 
 /// <summary>
@@ -116,13 +108,5 @@ internal sealed class ScgVaeLoo : IVaeStep
         return (objective.Surrogate, objective.Cost);
     }
 
-    public float Step()
-    {
-        using var scope = NewDisposeScope();
-        var (surrogate, cost) = Objective();
-        adam.zero_grad();
-        surrogate.backward();
-        adam.step();
-        return cost.item<float>() / x.shape[0];
-    }
+    public float Step() => VaeTraining.Step(adam, Objective, x.shape[0]);
 }
