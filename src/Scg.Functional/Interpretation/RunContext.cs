@@ -13,7 +13,7 @@ namespace Scg.Interpretation;
 /// The mutable state of one run (private to the interpreter that owns it): the random source, the parameter
 /// store, the replayed values, the open plates and independent products, and the trace being recorded.
 /// </summary>
-internal sealed class RunContext
+internal sealed partial class RunContext
 {
     private readonly Generator? generator;
     private readonly ParamStore store;
@@ -85,73 +85,6 @@ internal sealed class RunContext
 
     /// <summary>A run that only measures the model's batch rank: enumerated sites draw one value instead.</summary>
     public bool DryRun { get; init; }
-
-    /// <summary>The most values the enumerated sites of one run may have together (the product of their supports).</summary>
-    public const long MaxEnumerated = 1L << 20;
-
-    private readonly List<(string Name, int Dim, long Size)> enumerated = [];
-    private long enumeratedTotal = 1;
-    private ulong enumDims;
-
-    /// <summary>The enumerated sites so far, for messages; null when there are none.</summary>
-    public string? EnumerationSummary => enumerated.Count == 0 ? null
-        : string.Join(", ", enumerated.Select(e => $"'{e.Name}' ({e.Size} values along dim {e.Dim})"));
-
-    private Dictionary<string, Tensor>? guideValues;
-    private Dictionary<string, (Distribution Dist, Tensor LogQ)>? guideSites;
-    private HashSet<string>? guideUsed;
-    private bool inGuide;
-
-    /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
-    public bool BeginGuide(bool analyticKl)
-    {
-        if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
-        (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
-        guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor)>(StringComparer.Ordinal) : null;
-        return true;
-    }
-
-    /// <summary>Ends the guide: the model's sample sites now take the guide's values.</summary>
-    public bool EndGuide()
-    {
-        (inGuide, guideUsed) = (false, new HashSet<string>(StringComparer.Ordinal));
-        return true;
-    }
-
-    /// <summary>Ends the model: every guide site must have been a latent of the model.</summary>
-    public bool EndModel()
-    {
-        var unused = guideValues!.Keys.Where(k => !guideUsed!.Contains(k)).Select(k => $"'{k}'").ToList();
-        if (unused.Count > 0)
-            throw new ArgumentException(
-                $"Guided.Pair: the guide samples {string.Join(", ", unused)}, which the model does not sample; every guide site must be " +
-                "a latent of the model, under the same name.");
-        (guideValues, guideUsed, guideSites) = (null, null, null);
-        return true;
-    }
-
-    /// <summary>A model's latent in a guided run: an observation of the guide's value.</summary>
-    private Tensor GuidedLatent(string name, Distribution dist)
-    {
-        if (!guideValues!.TryGetValue(name, out var value))
-            throw new ArgumentException(
-                $"Guided.Pair: the model samples latent '{name}', which the guide does not sample; every latent of the model needs a " +
-                "guide site of the same name.");
-        guideUsed!.Add(name);
-        if (guideSites is not null && guideSites.TryGetValue(name, out var q))
-        {
-            if (KullbackLeibler.Between(q.Dist, ExpandToPlates(name, dist, out _)) is { } kl)
-            {
-                // KL(q ‖ p) in closed form replaces log q(z) − log p(z)
-                Cost(name + "@kl", PlateReduction.KeepPlates(kl, kl.shape, active, out _, EnumRank, enumDims));
-                return value;
-            }
-            Cost(name + "@q", q.LogQ);   // no closed form: the sampled terms, as without analyticKl
-        }
-        return Observe(name + "@p", dist, value);
-    }
-
-    private int EnumRank => enumerated.Count == 0 ? 0 : -enumerated[^1].Dim;
 
     public Trace Freeze()
     {
@@ -342,56 +275,6 @@ internal sealed class RunContext
 
     /// <summary>Leaves <paramref name="product"/> because a branch threw: restores the enclosing block and branch.</summary>
     public void AbandonProduct(ProductMark product) => (block, branch) = (product.ParentBlock, product.ParentBranch);
-
-    /// <summary>
-    /// Lays out the support of an enumerated site along a new dimension to the left of everything before it; the
-    /// value has shape [n, 1, …, 1] ++ event, and broadcasts against the plates.
-    /// </summary>
-    private (Tensor Value, int Dim) Enumerate(string name, Distribution dist, long[] batchShape)
-    {
-        if (EnumBase == 0) throw new EnumerationNeedsNestingException();
-        for (var i = 1; i <= batchShape.Length; i++)
-            if (i <= frameShape.Length ? batchShape[^i] != frameShape[^i] : batchShape[^i] != 1 && !IsEnumerated(-i, batchShape[^i]))
-                throw new ArgumentException(
-                    $"Sample site '{name}': its batch shape [{Shapes.Format(batchShape)}] has a dimension of size {batchShape[^i]} that no plate accounts " +
-                    $"for ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); enumerating it would enumerate every joint value of its elements. " +
-                    "Put the dimension in a plate (enumeration is then per element), or move it into the event (ToEvent) and sample the site.");
-        var support = dist.EnumerateSupport()!;
-        var n = support.shape[0];
-        if (enumeratedTotal * n > MaxEnumerated)
-            throw new ArgumentException(
-                $"Sample site '{name}': enumerating its {n} values with the {enumerated.Count} site(s) enumerated before it " +
-                $"({string.Join(", ", enumerated.Select(e => $"'{e.Name}'"))}) makes {enumeratedTotal * n} combinations, above the limit of " +
-                $"{MaxEnumerated}; sample some of these sites instead (ScoreFunction or Auto).");
-        var dim = EnumBase - enumerated.Count;
-        if (dim < -64)
-            throw new ArgumentException($"Sample site '{name}': no dimension is left to enumerate it in (at most 64 batch dimensions); sample it instead.");
-        var eventShape = dist.EventShape;
-        var shape = new long[-dim + eventShape.Length];
-        Array.Fill(shape, 1L);
-        shape[0] = n;
-        eventShape.CopyTo(shape, -dim);
-        enumerated.Add((name, dim, n));
-        enumeratedTotal *= n;
-        enumDims |= 1UL << (-dim - 1);
-        return (support.reshape(shape), dim);
-    }
-
-    /// <summary>True when the first <paramref name="count"/> entries of <paramref name="shape"/> sit at enumeration
-    /// dimensions with their sizes (or 1), and are 1 elsewhere.</summary>
-    private bool EnumFits(long[] shape, int count)
-    {
-        for (var i = 0; i < count; i++)
-            if (shape[i] != 1 && !IsEnumerated(i - shape.Length, shape[i])) return false;
-        return true;
-    }
-
-    /// <summary>True when an enumerated site of <paramref name="size"/> values owns dimension <paramref name="dim"/>.</summary>
-    private bool IsEnumerated(int dim, long size)
-    {
-        foreach (var e in enumerated) if (e.Dim == dim) return e.Size == size;
-        return false;
-    }
 
     /// <summary>A cost or log-likelihood times the subsample scales of the open plates (N / B each).</summary>
     private Tensor Scaled(Tensor t)

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Scg.Distributions;
+using Scg.Estimators;
+using static TorchSharp.torch;
+
+namespace Scg.Interpretation;
+
+/// <summary>Guided runs (<see cref="Objectives.Guided"/>): the guide's values, and the model's latents that take them.</summary>
+internal sealed partial class RunContext
+{
+    private Dictionary<string, Tensor>? guideValues;
+    private Dictionary<string, (Distribution Dist, Tensor LogQ)>? guideSites;
+    private HashSet<string>? guideUsed;
+    private bool inGuide;
+
+    /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
+    public bool BeginGuide(bool analyticKl)
+    {
+        if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
+        (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
+        guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor)>(StringComparer.Ordinal) : null;
+        return true;
+    }
+
+    /// <summary>Ends the guide: the model's sample sites now take the guide's values.</summary>
+    public bool EndGuide()
+    {
+        (inGuide, guideUsed) = (false, new HashSet<string>(StringComparer.Ordinal));
+        return true;
+    }
+
+    /// <summary>Ends the model: every guide site must have been a latent of the model.</summary>
+    public bool EndModel()
+    {
+        var unused = guideValues!.Keys.Where(k => !guideUsed!.Contains(k)).Select(k => $"'{k}'").ToList();
+        if (unused.Count > 0)
+            throw new ArgumentException(
+                $"Guided.Pair: the guide samples {string.Join(", ", unused)}, which the model does not sample; every guide site must be " +
+                "a latent of the model, under the same name.");
+        (guideValues, guideUsed, guideSites) = (null, null, null);
+        return true;
+    }
+
+    /// <summary>A model's latent in a guided run: an observation of the guide's value.</summary>
+    private Tensor GuidedLatent(string name, Distribution dist)
+    {
+        if (!guideValues!.TryGetValue(name, out var value))
+            throw new ArgumentException(
+                $"Guided.Pair: the model samples latent '{name}', which the guide does not sample; every latent of the model needs a " +
+                "guide site of the same name.");
+        guideUsed!.Add(name);
+        if (guideSites is not null && guideSites.TryGetValue(name, out var q))
+        {
+            if (KullbackLeibler.Between(q.Dist, ExpandToPlates(name, dist, out _)) is { } kl)
+            {
+                // KL(q ‖ p) in closed form replaces log q(z) − log p(z)
+                Cost(name + "@kl", PlateReduction.KeepPlates(kl, kl.shape, active, out _, EnumRank, enumDims));
+                return value;
+            }
+            Cost(name + "@q", q.LogQ);   // no closed form: the sampled terms, as without analyticKl
+        }
+        return Observe(name + "@p", dist, value);
+    }
+}
