@@ -72,6 +72,30 @@ let tests =
             Expect.isFalse (tr.TryGetNode("z@p") |> fst) "no sampled log p"
         }
 
+        test "sticking the landing: unbiased, and every gradient is exactly zero when q is the posterior" {
+            // z ~ N(0, 1), x ~ N(z, 0.5²), x = 0.8: the posterior is N(0.64, 0.2)
+            let generative = model {
+                let! z = Model.Sample("z", Normal(f64 0.0, f64 1.0))
+                let! _ = Model.Observe("x", Normal(z, f64 0.5), f64 0.8)
+                return () }
+            let negElboOf (m: torch.Tensor) (s: torch.Tensor) =
+                let sd = s.exp()
+                -(0.5 * Math.Log(2.0 * Math.PI * Math.E) + s) + (0.5 * Math.Log(2.0 * Math.PI) + (m.square() + sd.square()) * 0.5)
+                + (Math.Log(0.5) + 0.5 * Math.Log(2.0 * Math.PI) + ((m - 0.8).square() + sd.square()) / 0.5)
+            let m, s = leaf 0.3, leaf -0.4
+            let gstar = Stats.gradOf (negElboOf m s) [ m; s ]
+            let stl = Guided.Pair(Model.Sample("z", Normal(m, s.exp())), generative, stickTheLanding = true)
+            let grads, _ = chunks stl [ m; s ] 40 500
+            let z = zOf grads gstar
+            Expect.isLessThan z Stats.zBound (sprintf "STL: max |z| = %.2f, mean %s vs %s" z (Stats.fmt (Stats.estimate grads).Mean) (Stats.fmt gstar))
+            let mOpt, sOpt = leaf 0.64, leaf (0.5 * Math.Log 0.2)
+            let atOptimum stick =
+                let pair = Guided.Pair(Model.Sample("z", Normal(mOpt, sOpt.exp())), generative, stickTheLanding = stick)
+                fst (chunks pair [ mOpt; sOpt ] 20 1) |> Array.collect id |> Array.map abs |> Array.max
+            Expect.isLessThan (atOptimum true) 1e-9 "STL at the posterior: every estimate is zero"
+            Expect.isGreaterThan (atOptimum false) 1e-3 "without STL the estimates at the posterior still vary"
+        }
+
         test "a score-function guide site keeps its gradient (a discrete latent, exact by enumeration)" {
             // y ~ Bern(σ(θ)) prior, x ~ N(2y − 1, 1) at x = 0.7; q(y) = Bern(σ(φ)), sampled with the score function
             let phi, theta = leaf 0.2, leaf -0.5

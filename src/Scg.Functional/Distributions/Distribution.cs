@@ -90,6 +90,12 @@ public abstract class Distribution
     /// </summary>
     public virtual Tensor? EnumerateSupport() => null;
 
+    /// <summary>
+    /// The same distribution with its parameters detached (no gradient through them), or null when the family does
+    /// not support it. Used by "sticking the landing" guides, whose log q(z) is differentiated only through z.
+    /// </summary>
+    internal virtual Distribution? WithDetachedParameters() => null;
+
     /// <summary>Reinterprets the rightmost <paramref name="dims"/> batch dimensions as event dimensions.</summary>
     /// <param name="dims">How many batch dimensions become event dimensions.</param>
     public Distribution ToEvent(int dims) => new Independent(this, dims);

@@ -30,6 +30,9 @@ public sealed class Independent : Distribution
     /// <summary>How many batch dimensions of <see cref="Base"/> belong to the event.</summary>
     public int ReinterpretedDims { get; }
 
+    internal override Distribution? WithDetachedParameters() =>
+        Base.WithDetachedParameters() is { } inner ? new Independent(inner, ReinterpretedDims) : null;
+
     /// <inheritdoc />
     public override string Name => Base.Name;
 

@@ -42,6 +42,8 @@ public sealed class Normal : LocationScale
         return difference.sub_(Constants.HalfLog2Pi); // in place: the result is this new tensor
     }
 
+    internal override Distribution? WithDetachedParameters() => new Normal(Loc.detach(), Scale.detach());
+
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape) => new Normal(Loc.expand(batchShape), Scale.expand(batchShape));
 }

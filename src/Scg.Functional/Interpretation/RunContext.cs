@@ -151,8 +151,9 @@ internal sealed partial class RunContext
         if (inGuide)
         {
             guideValues![name] = value;
-            if (guideSites is not null) guideSites[name] = (dist, reduced);   // log q(z) is decided at the model's site
-            else Cost(name + "@q", reduced);   // log q(z): the guide's part of the negative ELBO
+            var logQ = GuideLogQ(name, dist, value, resolved, reduced, lpShape);
+            if (guideSites is not null) guideSites[name] = (dist, logQ);   // log q(z) is decided at the model's site
+            else Cost(name + "@q", logQ);   // log q(z): the guide's part of the negative ELBO
         }
         return value;
     }

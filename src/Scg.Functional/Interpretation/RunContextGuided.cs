@@ -14,10 +14,25 @@ internal sealed partial class RunContext
     private Dictionary<string, (Distribution Dist, Tensor LogQ)>? guideSites;
     private HashSet<string>? guideUsed;
     private bool inGuide;
+    private bool stickTheLanding;
+
+    /// <summary>
+    /// The guide's log q(z) cost: the site's reduced log-probability, or with sticking the landing, log q at z
+    /// with q's parameters detached (for pathwise sites), so that its gradient flows only through z.
+    /// </summary>
+    private Tensor GuideLogQ(string name, Distribution dist, Tensor value, SiteEstimator resolved, Tensor reduced, long[] lpShape)
+    {
+        if (!stickTheLanding || resolved is not PathwiseEstimator) return reduced;
+        var detached = dist.WithDetachedParameters() ?? throw new NotSupportedException(
+            $"Guided.Pair(stickTheLanding): guide site '{name}' has a {dist.Name}, whose parameters Scg cannot detach; use Normal " +
+            "(or Independent Normal) guides, or leave stickTheLanding off.");
+        return PlateReduction.KeepPlates(detached.LogProb(value), lpShape, active, out _, EnumRank, enumDims);
+    }
 
     /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
-    public bool BeginGuide(bool analyticKl)
+    public bool BeginGuide(bool analyticKl, bool stickTheLanding = false)
     {
+        this.stickTheLanding = stickTheLanding;
         if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
         (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
         guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor)>(StringComparer.Ordinal) : null;

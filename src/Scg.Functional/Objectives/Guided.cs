@@ -30,11 +30,15 @@ public static class Guided
     /// variance. Other latents keep the sampled terms.</param>
     /// <exception cref="ArgumentException">When run: the model samples a latent the guide does not, or the guide
     /// samples a site the model does not; guided runs nest.</exception>
-    public static Model<(TGuide Guide, TModel Model)> Pair<TGuide, TModel>(Model<TGuide> guide, Model<TModel> model, bool analyticKl = false)
+    /// <param name="stickTheLanding">"Sticking the landing" (Roeder et al. 2017): the guide's log q(z) of a pathwise site
+    /// is differentiated only through z, not through q's parameters directly (whose expected gradient is zero), so the
+    /// gradient stays unbiased and its variance vanishes as q reaches the posterior. Normal guides only; ignored for a
+    /// latent with <paramref name="analyticKl"/>'s closed form.</param>
+    public static Model<(TGuide Guide, TModel Model)> Pair<TGuide, TModel>(Model<TGuide> guide, Model<TModel> model, bool analyticKl = false, bool stickTheLanding = false)
     {
         ArgumentNullException.ThrowIfNull(guide);
         ArgumentNullException.ThrowIfNull(model);
-        var begin = new Model<bool>(ctx => ctx.BeginGuide(analyticKl));
+        var begin = new Model<bool>(ctx => ctx.BeginGuide(analyticKl, stickTheLanding));
         return begin.Bind(_ => guide).Bind(g =>
             new Model<bool>(ctx => ctx.EndGuide()).Bind(_ => model).Bind(m =>
                 new Model<(TGuide, TModel)>(ctx =>
