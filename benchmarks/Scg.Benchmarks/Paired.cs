@@ -25,32 +25,24 @@ internal static class Paired
         output.WriteLine();
         output.WriteLine("| case | hand-written (median) | Scg / hand | IQR | Scg, validated / hand | IQR |");
         output.WriteLine("|---|---:|---:|---|---:|---|");
-        foreach (var threads in new[] { 1, 2 })
+        var vaeCases = new (string Label, Func<VaeComparison> Make)[]
         {
-            var name = $"VAE, moving-average baseline, B = 128, {threads} thread(s)";
-            if (!Wanted(name)) continue;
-            var vae = new VaeStep { Threads = threads };
-            vae.Setup();
-            Report(name, rounds / 2, clock, () => vae.Hand(), () => vae.Scg(), () => vae.ScgValidated(), output);
-            vae.Cleanup();
-        }
-        foreach (var threads in new[] { 1, 2 })
+            ("VAE, moving-average baseline", () => new VaeStep()),
+            ($"VAE, leave-one-out, K = {VaeLooStep.K}", () => new VaeLooStep()),
+            ("VAE, y enumerated (10 classes)", () => new VaeEnumStep()),
+        };
+        foreach (var (label, make) in vaeCases)
         {
-            var name = $"VAE, leave-one-out, K = {VaeLooStep.K}, B = 128, {threads} thread(s)";
-            if (!Wanted(name)) continue;
-            var loo = new VaeLooStep { Threads = threads };
-            loo.Setup();
-            Report(name, rounds / 2, clock, () => loo.Hand(), () => loo.Scg(), () => loo.ScgValidated(), output);
-            loo.Cleanup();
-        }
-        foreach (var threads in new[] { 1, 2 })
-        {
-            var name = $"VAE, y enumerated (10 classes), B = 128, {threads} thread(s)";
-            if (!Wanted(name)) continue;
-            var enumerated = new VaeEnumStep { Threads = threads };
-            enumerated.Setup();
-            Report(name, rounds / 2, clock, () => enumerated.Hand(), () => enumerated.Scg(), () => enumerated.ScgValidated(), output);
-            enumerated.Cleanup();
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var name = $"{label}, B = 128, {threads} thread(s)";
+                if (!Wanted(name)) continue;
+                var vae = make();
+                vae.Threads = threads;
+                vae.Setup();
+                Report(name, rounds / 2, clock, vae.Hand, vae.Scg, vae.ScgValidated, output);
+                vae.Cleanup();
+            }
         }
         foreach (var t in new[] { 10, 100, 1000 })
         {

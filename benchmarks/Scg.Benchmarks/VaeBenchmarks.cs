@@ -7,14 +7,15 @@ using static TorchSharp.torch;
 namespace Scg.Benchmarks;
 
 /// <summary>
-/// Issue 4 (1a): one gradient step (forward, surrogate, backward, Adam) of the structured VAE at batch 128,
-/// through Scg versus the same estimator written directly in TorchSharp; y's baseline is a moving average
-/// (issue 8: Scg's <c>Baseline.MovingAverage</c> against one kept by hand). The ratio column is Scg / hand-written.
+/// One gradient step (forward, surrogate, backward, Adam) of a structured-VAE variant at batch 128, hand-written
+/// against Scg and Scg with validation, after an equivalence check; the subclasses say which variant. The ratio
+/// column is Scg / hand-written.
 /// </summary>
-[BenchmarkCategory("Overhead")]
-public class VaeStep
+public abstract class VaeComparison
 {
-    private const int Batch = 128;
+    /// <summary>The data batch size.</summary>
+    protected const int Batch = 128;
+
     private IVaeStep hand = null!, scg = null!, scgValidated = null!;
     private Generator[] generators = [];
 
@@ -22,16 +23,25 @@ public class VaeStep
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>Checks that both sides compute the same estimator on <paramref name="x"/>.</summary>
+    private protected abstract void Check(Tensor x);
+
+    /// <summary>The hand-written step.</summary>
+    private protected abstract IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator);
+
+    /// <summary>The Scg step.</summary>
+    private protected abstract IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate);
+
     [GlobalSetup]
     public void Setup()
     {
         torch.set_num_threads(Threads);
         var x = VaeNets.Data(Batch, seed: 7);
-        EquivalenceCheck.Vae(x);
+        Check(x);
         generators = [new Generator(11, CPU), new Generator(11, CPU), new Generator(11, CPU)];
-        hand = new HandVae(new VaeNets(3), x, generators[0]);
-        scg = new ScgVae(new VaeNets(3), x, generators[1], validate: false);
-        scgValidated = new ScgVae(new VaeNets(3), x, generators[2], validate: true);
+        hand = MakeHand(new VaeNets(3), x, generators[0]);
+        scg = MakeScg(new VaeNets(3), x, generators[1], validate: false);
+        scgValidated = MakeScg(new VaeNets(3), x, generators[2], validate: true);
     }
 
     [GlobalCleanup]
@@ -51,94 +61,48 @@ public class VaeStep
 }
 
 /// <summary>
-/// Issue 8 (5): one gradient step of the structured VAE at batch 128 from K = 4 vectorised particles, y with the
-/// leave-one-out baseline, through Scg (RunOptions.Particles) versus the same estimator written in TorchSharp.
+/// Issue 4 (1a): the structured VAE, y's baseline a moving average (issue 8: Scg's <c>Baseline.MovingAverage</c>
+/// against one kept by hand).
 /// </summary>
 [BenchmarkCategory("Overhead")]
-public class VaeLooStep
+public class VaeStep : VaeComparison
 {
-    private const int Batch = 128;
+    private protected override void Check(Tensor x) => EquivalenceCheck.Vae(x);
 
+    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVae(nets, x, generator);
+
+    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVae(nets, x, generator, validate);
+}
+
+/// <summary>
+/// Issue 8 (5): K = 4 vectorised particles, y with the leave-one-out baseline, through Scg (RunOptions.Particles)
+/// versus the same estimator written in TorchSharp.
+/// </summary>
+[BenchmarkCategory("Overhead")]
+public class VaeLooStep : VaeComparison
+{
     /// <summary>The number of particles.</summary>
     public const int K = 4;
 
-    private IVaeStep hand = null!, scg = null!, scgValidated = null!;
-    private Generator[] generators = [];
+    private protected override void Check(Tensor x) => EquivalenceCheck.VaeLoo(x, K);
 
-    /// <summary>TorchSharp intra-op threads.</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
+    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVaeLoo(nets, x, K, generator);
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        torch.set_num_threads(Threads);
-        var x = VaeNets.Data(Batch, seed: 7);
-        EquivalenceCheck.VaeLoo(x, K);
-        generators = [new Generator(11, CPU), new Generator(11, CPU), new Generator(11, CPU)];
-        hand = new HandVaeLoo(new VaeNets(3), x, K, generators[0]);
-        scg = new ScgVaeLoo(new VaeNets(3), x, K, generators[1], validate: false);
-        scgValidated = new ScgVaeLoo(new VaeNets(3), x, K, generators[2], validate: true);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        foreach (var g in generators) g.Dispose();
-    }
-
-    [Benchmark(Baseline = true, Description = "hand-written")]
-    public float Hand() => hand.Step();
-
-    [Benchmark(Description = "Scg")]
-    public float Scg() => scg.Step();
-
-    [Benchmark(Description = "Scg, validated")]
-    public float ScgValidated() => scgValidated.Step();
+    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVaeLoo(nets, x, K, generator, validate);
 }
 
 /// <summary>
-/// Issue 9: one gradient step of the structured VAE at batch 128 with y summed out exactly over its 10 classes,
-/// through Scg (y enumerated, <c>RunOptions.Estimators</c>) versus the same objective written in TorchSharp on a
-/// [10, B] batch.
+/// Issue 9: y summed out exactly over its 10 classes, through Scg (y enumerated, <c>RunOptions.Estimators</c>) versus
+/// the same objective written in TorchSharp on a [10, B] batch.
 /// </summary>
 [BenchmarkCategory("Overhead")]
-public class VaeEnumStep
+public class VaeEnumStep : VaeComparison
 {
-    private const int Batch = 128;
-    private IVaeStep hand = null!, scg = null!, scgValidated = null!;
-    private Generator[] generators = [];
+    private protected override void Check(Tensor x) => EquivalenceCheck.VaeEnum(x);
 
-    /// <summary>TorchSharp intra-op threads.</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
+    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVaeEnum(nets, x, generator);
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        torch.set_num_threads(Threads);
-        var x = VaeNets.Data(Batch, seed: 7);
-        EquivalenceCheck.VaeEnum(x);
-        generators = [new Generator(11, CPU), new Generator(11, CPU), new Generator(11, CPU)];
-        hand = new HandVaeEnum(new VaeNets(3), x, generators[0]);
-        scg = new ScgVaeEnum(new VaeNets(3), x, generators[1], validate: false);
-        scgValidated = new ScgVaeEnum(new VaeNets(3), x, generators[2], validate: true);
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        foreach (var g in generators) g.Dispose();
-    }
-
-    [Benchmark(Baseline = true, Description = "hand-written")]
-    public float Hand() => hand.Step();
-
-    [Benchmark(Description = "Scg")]
-    public float Scg() => scg.Step();
-
-    [Benchmark(Description = "Scg, validated")]
-    public float ScgValidated() => scgValidated.Step();
+    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVaeEnum(nets, x, generator, validate);
 }
 
 /// <summary>
