@@ -24,7 +24,7 @@ let private f64 (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 let private leavesOf (xs: float list) = [ for x in xs -> torch.tensor(x, dtype = torch.ScalarType.Float64, requires_grad = true) ]
 
 /// Flattened gradient and Hessian of a scalar.
-let private gradHess (s: Tensor) (leaves: Tensor list) =
+let gradHess (s: Tensor) (leaves: Tensor list) =
     let r = Derivatives.GradientAndHessian(s, Array.ofList leaves)
     r.Gradient.data<float>().ToArray(), r.Hessian.flatten().data<float>().ToArray()
 

@@ -66,12 +66,7 @@ public static class CostToGo
     }
 
     /// <summary>The detached contribution of a node to downstream costs, or null for samples and params.</summary>
-    internal static Tensor? Contribution(TraceNode node) => node switch
-    {
-        CostNode c => c.Reduced!.detach(),
-        ObserveNode o => o.Reduced!.detach().neg(),
-        _ => null,
-    };
+    internal static Tensor? Contribution(TraceNode node) => Surrogate.CostOf(node)?.detach();
 
     private sealed class Walker(Trace trace, Func<SampleNode, bool> include, Action<SampleNode, Tensor> visit)
     {

@@ -45,7 +45,7 @@ public static class Dice
         }
         UpstreamLogProb.Walk(trace, s => s.IsScoreFunction, (node, tau) =>
         {
-            var c = node is ObserveNode ? node.Reduced!.neg() : node.Reduced!;
+            var c = Surrogate.CostOf(node)!;
             if (weights.GetValueOrDefault(node.Index) is { } w) c = w.exp().mul(c);
             costs.Add(c.sum());
             terms.Add(tau is null ? c.sum() : MagicBox(tau).mul(c).sum());

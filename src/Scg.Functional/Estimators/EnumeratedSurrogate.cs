@@ -29,7 +29,7 @@ internal static class EnumeratedSurrogate
                     weights[node.Index] = tau;
                     break;
                 case CostNode or ObserveNode:
-                    var c = node is ObserveNode ? node.Reduced!.neg() : node.Reduced!;
+                    var c = Surrogate.CostOf(node)!;
                     costs.Add(tau is null ? c.sum() : tau.exp().mul(c).sum());
                     break;
             }

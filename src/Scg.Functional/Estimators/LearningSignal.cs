@@ -49,9 +49,8 @@ internal static class LearningSignal
     public static Tensor Of(SampleNode site, Tensor q, BaselineContext context)
     {
         var critic = BaselineContext.CriticOf(site);
-        var baseline = context.BaselineOf(site);
-        if (critic is null && baseline is null) return q;
-        q = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+        if (critic is null && context.BaselineOf(site) is null) return q;
+        q = AtSiteShape(q, site);
         if (critic is not null)
         {
             var estimate = critic(site, context.Trace)
@@ -59,20 +58,23 @@ internal static class LearningSignal
             SurrogateChecks.Baseline(site, estimate, CostToGo.SiteRankShape(site, q.shape), context.Validate, "critic's estimate");
             q = estimate.detach().expand(Distributions.Shapes.Broadcast(estimate.shape, q.shape));
         }
-        if (baseline?.Compute(context, site, q) is not { } b) return q;
-        SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site, q.shape), context.Validate);
-        return q - b.detach();
+        return Checked(site, q, context) is { } b ? q - b : q;
     }
 
     /// <summary>
     /// The checked, detached baseline of <paramref name="site"/> for the cost-to-go <paramref name="q"/> (at the run's
     /// plate rank), or null when it has none. For constructions that use the baseline apart from the signal (DiCE).
     /// </summary>
-    public static Tensor? BaselineOf(SampleNode site, Tensor q, BaselineContext context)
+    public static Tensor? BaselineOf(SampleNode site, Tensor q, BaselineContext context) => Checked(site, AtSiteShape(q, site), context);
+
+    /// <summary><paramref name="q"/> broadcast to the site's reduced shape (enumeration axes of later costs kept).</summary>
+    private static Tensor AtSiteShape(Tensor q, SampleNode site) => q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+
+    /// <summary>The site's baseline for <paramref name="q"/> (already at the site's shape), checked and detached; null for none.</summary>
+    private static Tensor? Checked(SampleNode site, Tensor q, BaselineContext context)
     {
-        q = q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
         if (context.BaselineOf(site)?.Compute(context, site, q) is not { } b) return null;
-        SurrogateChecks.Baseline(site, b, CostToGo.AtSiteRank(q, site).shape, context.Validate);
+        SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site, q.shape), context.Validate);
         return b.detach();
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Scg.Tracing;
@@ -56,5 +57,29 @@ internal static class PlateReduction
         foreach (var p in plates)
             if ((extra & (1UL << p.Id)) != 0) dims.Add(p.Dim);
         return t.sum([.. dims], keepdim: true);
+    }
+
+    /// <summary>
+    /// The sum over the nodes <paramref name="select"/> picks of their reduced tensors, each summed over every axis but
+    /// the particle axis (kept, with size K; the other axes keep size 1), or null when it picks none: one total per
+    /// particle, for objectives and signals that treat each particle as a run of its own.
+    /// </summary>
+    public static Tensor? PerParticle(Trace trace, Func<TraceNode, Tensor?> select, PlateFrame particles)
+    {
+        Tensor? total = null;
+        foreach (var node in trace.Nodes)
+        {
+            if (select(node) is not { } t) continue;
+            var rank = t.Dimensions;
+            var axis = rank + particles.Dim;
+            var dims = new List<long>();
+            for (var d = 0L; d < rank; d++) if (d != axis) dims.Add(d);
+            var part = dims.Count == 0 ? t : t.sum([.. dims], keepdim: true);
+            total = total is null ? part : total + part;
+        }
+        if (total is null) return null;
+        var shape = total.shape;
+        shape[shape.Length + particles.Dim] = particles.Size;
+        return total.expand(shape);
     }
 }

@@ -88,7 +88,8 @@ public static class Surrogate
     {
         var cost = SumOf(Costs(trace));
         if (cost is null) return (null, null);
-        var total = trace.ParticlePlate is { } particles ? PerParticleTotal(trace, particles) : cost.detach();
+        // with particles, each particle's own total (particles are independent runs; leave-one-out sees the others')
+        var total = trace.ParticlePlate is { } particles ? PlateReduction.PerParticle(trace, CostOf, particles)!.detach() : cost.detach();
         var terms = new List<Tensor>();
         foreach (var node in trace.Nodes)
         {
@@ -99,37 +100,19 @@ public static class Surrogate
         return (cost, SumOf(terms));
     }
 
-    /// <summary>
-    /// Each particle's own total cost, detached, along the particle axis (other axes of size 1): particles are
-    /// independent runs, so a particle's total is its plain-REINFORCE signal (and leave-one-out baselines see
-    /// the others' totals).
-    /// </summary>
-    private static Tensor PerParticleTotal(Trace trace, PlateFrame particles)
+    /// <summary>A cost's or an observation's contribution to the total cost (−log p for an observation), or null.</summary>
+    internal static Tensor? CostOf(TraceNode node) => node switch
     {
-        Tensor? total = null;
-        foreach (var node in trace.Nodes)
-        {
-            if (node is not (CostNode or ObserveNode)) continue;
-            var t = node.Reduced!.detach();
-            var rank = t.Dimensions;
-            var axis = rank + particles.Dim;
-            var dims = new List<long>();
-            for (var d = 0L; d < rank; d++) if (d != axis) dims.Add(d);
-            var part = dims.Count == 0 ? t : t.sum([.. dims], keepdim: true);
-            if (node is ObserveNode) part = part.neg();
-            total = total is null ? part : total + part;
-        }
-        return total!;
-    }
+        CostNode => node.Reduced!,
+        ObserveNode => node.Reduced!.neg(),
+        _ => null,
+    };
 
     private static List<Tensor> Costs(Trace trace)
     {
         var costs = new List<Tensor>();
         foreach (var node in trace.Nodes)
-        {
-            if (node is CostNode) costs.Add(node.Reduced!.sum());
-            else if (node is ObserveNode) costs.Add(node.Reduced!.sum().neg());
-        }
+            if (CostOf(node) is { } c) costs.Add(c.sum());
         return costs;
     }
 

@@ -32,10 +32,10 @@ public static class Iwae
         if (trace.HasEnumeration)
             throw new NotSupportedException("Iwae.Build: enumerated sites are not supported; sample them.");
 
-        var logWeights = -PerParticle(trace, n => n is CostNode or ObserveNode ? (n is ObserveNode ? n.Reduced!.neg() : n.Reduced!) : null, particles)!;
+        var logWeights = -PlateReduction.PerParticle(trace, Surrogate.CostOf, particles)!.flatten();
         var bound = logWeights.logsumexp(0) - Math.Log(k);
         Tensor surrogate = -bound;
-        var scores = PerParticle(trace, n => n is SampleNode { IsScoreFunction: true } ? n.Reduced! : null, particles);
+        var scores = PlateReduction.PerParticle(trace, n => n is SampleNode { IsScoreFunction: true } ? n.Reduced! : null, particles)?.flatten();
         if (scores is not null)
         {
             Tensor signal;
@@ -57,22 +57,5 @@ public static class Iwae
         var matrix = logWeights.unsqueeze(0).expand(k, k).clone();             // row k: the K log weights
         matrix.diagonal().copy_(others);                                       // … with entry k replaced
         return matrix.logsumexp(1) - Math.Log(k);
-    }
-
-    /// <summary>Σ over the selected nodes of their tensors summed over every axis but the particle axis: [K], or null.</summary>
-    private static Tensor? PerParticle(Trace trace, Func<TraceNode, Tensor?> select, PlateFrame particles)
-    {
-        Tensor? total = null;
-        foreach (var node in trace.Nodes)
-        {
-            if (select(node) is not { } t) continue;
-            var rank = t.Dimensions;
-            var axis = rank + particles.Dim;
-            var dims = new List<long>();
-            for (var d = 0L; d < rank; d++) if (d != axis) dims.Add(d);
-            var part = (dims.Count == 0 ? t : t.sum([.. dims])).expand(particles.Size);
-            total = total is null ? part : total + part;
-        }
-        return total;
     }
 }
