@@ -9,7 +9,7 @@ namespace Scg.Estimators;
 /// <param name="Surrogate">A scalar whose gradient is an unbiased estimate of ∇θ E[Σ costs]; its value is not
 /// the objective.</param>
 /// <param name="Cost">The sum of the run's costs (observations as −log p), averaged over particles; detached.</param>
-public sealed record SurrogateObjective(Tensor Surrogate, Tensor Cost)
+public sealed record SurrogateObjective(Tensor Surrogate, Tensor Cost) : Objectives.IObjective
 {
     /// <summary>
     /// False when nothing in the trace depends on a tensor that requires a gradient (no cost, observation or
@@ -36,4 +36,7 @@ public sealed record SurrogateObjective(Tensor Surrogate, Tensor Cost)
     /// there is one.
     /// </summary>
     public Tensor Loss => BaselineLoss is null ? Surrogate : Surrogate + BaselineLoss;
+
+    /// <summary>The same as <see cref="Cost"/>: the value the training minimises.</summary>
+    public Tensor Value => Cost;
 }

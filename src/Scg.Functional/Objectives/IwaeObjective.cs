@@ -7,4 +7,11 @@ namespace Scg.Objectives;
 /// log p(x) as K grows.</param>
 /// <param name="Surrogate">A scalar whose gradient is an unbiased estimate of ∇(−L): minimise it.</param>
 /// <param name="LogWeights">The K log weights log w_k (detached).</param>
-public sealed record IwaeObjective(Tensor Bound, Tensor Surrogate, Tensor LogWeights);
+public sealed record IwaeObjective(Tensor Bound, Tensor Surrogate, Tensor LogWeights) : IObjective
+{
+    /// <summary>The same as <see cref="Surrogate"/>: what a training step back-propagates.</summary>
+    public Tensor Loss => Surrogate;
+
+    /// <summary>−<see cref="Bound"/>, the value the training minimises.</summary>
+    public Tensor Value => -Bound;
+}
