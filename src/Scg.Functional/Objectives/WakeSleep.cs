@@ -47,9 +47,9 @@ public static class WakeSleep
             ?? throw new ArgumentException("WakeSleep.Build: the wake run has no particles; run Guided.Pair with RunOptions.Particles = K (K ≥ 1).", nameof(wake));
         if (wake.HasEnumeration)
             throw new NotSupportedException("WakeSleep.Build: enumerated sites are not supported; sample them.");
+        GuideTerms.RequireNoAnalyticKl(wake, "WakeSleep.Build");
         if (!wake.Costs.Any(c => c.GuideTerm is GuideTerm.LogQ or GuideTerm.LogQDetachedParameters))
             throw new ArgumentException("WakeSleep.Build: the wake trace has no guide sites; it must be a run of Guided.Pair(guide, model).", nameof(wake));
-        GuideTerms.RequireNoAnalyticKl(wake, "WakeSleep.Build");
         var sleepAsked = phases.HasFlag(WakeSleepPhases.SleepPhi);
         if (sleepAsked && sleep is null)
             throw new ArgumentException("WakeSleep.Build: SleepPhi needs a sleep trace; record one with WakeSleep.Sleep(model, guide, options).", nameof(sleep));
