@@ -1,9 +1,9 @@
 /// DReG (doubly reparameterised gradients) for IWAE and for wake-φ on a Normal–Normal model with K = 3: unbiased
-/// (z-test) against the exact gradients of the expected bound and of wake-φ's expectation, computed by a different
-/// method, Gauss–Hermite quadrature over the three particles' noise (checked against a finer rule); the same test
-/// rejects IWAE with sticking the landing (DReG without its squared weights), which is biased for K > 1. Variances
-/// against the plain estimators are compared as ratios on fixed seeds and printed, and the ratio is checked < 1.
-/// False-alarm rate: tests/README.md (|z| > 5 per coordinate).
+/// (two-sample z-test, |z| > 5 per coordinate, false-alarm rate below 6e-7 each) against reference estimates of the
+/// same expectations from 10⁶ draws computed by hand without Scg (the plain reparameterised IWAE gradient; wake-φ at
+/// fixed z); the same test rejects IWAE with sticking the landing (DReG without its squared weights), which is biased
+/// for K > 1. At the posterior DReG's φ-gradients are exactly zero. Variances against the plain estimators are compared
+/// as ratios on one fixed seed (31 and 37) and printed; for IWAE the ratio is checked < 1.
 module Scg.Tests.DregTests
 
 open System
@@ -24,14 +24,6 @@ let private throwsMentioning = ErrorTests.throwsMentioning
 /// The gradient with respect to the leaves, zeros where the scalar does not depend on one.
 let private grad (scalar: Tensor) (leaves: Tensor list) = Estimators.Derivatives.Gradient(scalar, ResizeArray leaves).data<float>().ToArray()
 
-/// Nodes and weights of the n-point Gauss–Hermite rule for E over N(0, 1) (Golub–Welsch: the eigenvalues of the
-/// Jacobi matrix of the probabilists' Hermite polynomials, and the squared first components of its eigenvectors).
-let private gaussHermite (n: int) =
-    let off = torch.tensor([| for i in 1 .. n - 1 -> sqrt (float i) |], dtype = torch.ScalarType.Float64)
-    let jacobi = torch.diag(off, 1L) + torch.diag(off, -1L)
-    let struct (nodes, vectors) = torch.linalg.eigh(jacobi)
-    nodes, vectors.[0].square()
-
 // p: z ~ N(θ, 1), x ~ N(z, 0.5²) at x = 0.8; q(z) = N(m, e^s), far enough from the posterior N(0.54, 0.2) to matter
 let private m, s, theta = leaf 0.0, leaf 0.3, leaf -0.5
 let private logNormal (v: Tensor) (mu: Tensor) (sd: Tensor) = -0.5 * Math.Log(2.0 * Math.PI) - sd.log() - (v - mu).square() / (2.0 * sd.square())
@@ -42,28 +34,30 @@ let private generative = model {
 let private pair stl = Guided.Pair(Model.Sample("z", Normal(m, s.exp())), generative, stickTheLanding = stl)
 let private k = 3
 
-/// Over a K-fold Gauss–Hermite grid of the particles' noise ε: the grid's weights and, per particle, z = m + e^s ε
-/// and log w(z), all differentiable.
-let private grid n =
-    let nodes, weights = gaussHermite n
-    let axis j (t: Tensor) = t.reshape([| for i in 0 .. k - 1 -> if i = j then int64 n else 1L |])
-    let w = [ for j in 0 .. k - 1 -> axis j weights ] |> List.reduce (*)
-    let zs = [ for j in 0 .. k - 1 -> m + s.exp() * axis j nodes ]
-    let lws = zs |> List.map (fun z -> logNormal z theta (f64 1.0) + logNormal (f64 0.8) z (f64 0.5) - logNormal z m (s.exp()))
-    let shape = Array.create k (int64 n)
-    w, zs, torch.stack([| for lw in lws -> lw.expand(shape) |])
+/// Reference estimates computed by hand, without Scg, from N draws at once: per draw of the K particles' noise ε_k
+/// (z_k = m + e^s ε_k, so log w_k = log p(x, z_k) + s + ε_k²/2 + const and d log w_k/dz = −(z_k − θ) + 4 (0.8 − z_k)),
+/// the plain reparameterised gradient of −L, −Σ_k w̄_k (d log w_k/dz, d log w_k/dz · e^s ε_k + 1, z_k − θ), and
+/// wake-φ's −Σ_k w̄_k ∇φ log q(z_k) at fixed z_k, −Σ_k w̄_k (ε_k / e^s, ε_k² − 1), with wake-θ's −Σ_k w̄_k (z_k − θ).
+/// Returns the per-coordinate mean and standard error of each.
+let private reference (n: int64) =
+    use gen = new torch.Generator(41UL, torch.CPU)
+    use _ = torch.no_grad()
+    let m, sd, th = m.item<float>(), Math.Exp(s.item<float>()), theta.item<float>()
+    let eps = torch.randn([| n; int64 k |], dtype = torch.ScalarType.Float64, generator = gen)
+    let z = m + sd * eps
+    let dlogp = -(z - th) + 4.0 * (0.8 - z)
+    let lw = -0.5 * (z - th).square() - 2.0 * (0.8 - z).square() + 0.5 * eps.square()
+    let wbar = lw.softmax(1L)
+    let stats (cols: Tensor list) =
+        let per = torch.stack([| for c in cols -> -(wbar * c).sum(1L) |], 1L)
+        per.mean([| 0L |]).data<float>().ToArray(), (per.std([| 0L |]) / sqrt (float n)).data<float>().ToArray()
+    stats [ dlogp; dlogp * sd * eps + 1.0; z - th ], stats [ eps / sd; eps.square() - 1.0; z - th ]
 
-/// ∇(−E[IWAE bound]) with respect to m, s, θ.
-let private exactIwae n =
-    let w, _, lw = grid n
-    grad (-(w * (lw.logsumexp(0L) - Math.Log(float k))).sum()) [ m; s; theta ]
-
-/// −E[Σ_k w̄_k ∇φ log q(z_k)] (z and weights fixed) with respect to m, s.
-let private exactWakePhi n =
-    let w, zs, lw = grid n
-    let wbar = lw.detach().softmax(0L)
-    let logq = torch.stack([| for z in zs -> logNormal (z.detach().expand(Array.create k (int64 n))) m (s.exp()) |])
-    grad (-(w * (wbar * logq).sum(0L)).sum()) [ m; s ]
+/// Two-sample z-scores: our estimates against the reference's mean and standard error (the reference's N is 10⁶,
+/// so its error adds little).
+let private zAgainst (samples: float[][]) ((mean: float[]), (se: float[])) =
+    let e = Stats.estimate samples
+    Array.init mean.Length (fun j -> abs (e.Mean.[j] - mean.[j]) / sqrt (e.StdErr.[j] ** 2.0 + se.[j] ** 2.0)) |> Array.max
 
 let private variances (samples: float[][]) =
     let e = Stats.estimate samples
@@ -72,30 +66,39 @@ let private variances (samples: float[][]) =
 [<Tests>]
 let tests =
     testList "DReG" [
-        test "the quadrature oracle has converged (24 against 32 points per particle)" {
-            let a, b = exactIwae 24, exactIwae 32
-            for j in 0 .. 2 do Expect.floatClose Accuracy.high a.[j] b.[j] (sprintf "IWAE gradient [%d]" j)
-            let a, b = exactWakePhi 24, exactWakePhi 32
-            for j in 0 .. 1 do Expect.floatClose Accuracy.high a.[j] b.[j] (sprintf "wake-φ [%d]" j)
+        test "at the posterior every DReG φ-gradient is exactly zero, for IWAE and for wake-φ (plain ones still vary)" {
+            // the posterior of z given x = 0.8 is N((θ + 4 · 0.8) / 5, 1/5); with q equal to it, d log w / dz = 0
+            let mPost, sPost = leaf ((theta.item<float>() + 3.2) / 5.0), leaf (0.5 * Math.Log 0.2)
+            let posteriorPair stl = Guided.Pair(Model.Sample("z", Normal(mPost, sPost.exp())), generative, stickTheLanding = stl)
+            let largest (stl: bool) (build: Trace -> Tensor) =
+                [ for seed in 1UL .. 10UL ->
+                    use scope = torch.NewDisposeScope()
+                    grad (build (Interpreter.Sample(posteriorPair stl, RunOptions(Seed = seed, Particles = k)).Trace)) [ mPost; sPost ] |> Array.map abs |> Array.max ]
+                |> List.max
+            Expect.isLessThan (largest true (fun tr -> Iwae.Build(tr, dreg = true).Loss)) 1e-9 "IWAE with DReG"
+            Expect.isLessThan (largest true (fun tr -> WakeSleep.Build(tr, WakeSleepPhases.WakePhi, dreg = true).PhiLoss)) 1e-9 "wake-φ with DReG"
+            Expect.isGreaterThan (largest false (fun tr -> Iwae.Build(tr).Loss)) 1e-3 "plain IWAE still varies"
+            Expect.isGreaterThan (largest false (fun tr -> WakeSleep.Build(tr, WakeSleepPhases.WakePhi).PhiLoss)) 1e-3 "plain wake-φ still varies"
         }
 
         test "IWAE with DReG is unbiased; with sticking the landing (no squared weights) it is rejected; DReG's φ-variance is lower" {
-            let gstar = exactIwae 24
+            let iwaeRef, _ = reference 1_000_000L
             let run (stl: bool) (build: Trace -> Tensor) =
                 use gen = new torch.Generator(31UL, torch.CPU)
-                Stats.gradients 3000 [ m; s; theta ] (fun _ -> build (Interpreter.Sample(pair stl, RunOptions(Generator = gen, Particles = k, MaxPlateNesting = 0)).Trace))
+                Stats.gradients 2000 [ m; s; theta ] (fun _ -> build (Interpreter.Sample(pair stl, RunOptions(Generator = gen, Particles = k, MaxPlateNesting = 0)).Trace))
             let dreg = run true (fun tr -> Iwae.Build(tr, dreg = true).Loss)
             let plain = run false (fun tr -> Iwae.Build(tr).Loss)
             let stl = run true (fun tr -> Iwae.Build(tr).Loss)
             let report name (samples: float[][]) =
-                sprintf "%s: max |z| = %.2f, mean %s vs %s" name (zOf samples gstar) (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt gstar)
-            Expect.isLessThan (zOf plain gstar) Stats.zBound (report "plain reparameterised IWAE (the harness accepts it)" plain)
-            Expect.isLessThan (zOf dreg gstar) Stats.zBound (report "DReG" dreg)
-            Expect.isGreaterThan (zOf stl gstar) Stats.zBound (report "STL for IWAE, biased, must be rejected" stl)
+                sprintf "%s: max |z| = %.2f, mean %s vs %s" name (zAgainst samples iwaeRef) (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt (fst iwaeRef))
+            Expect.isLessThan (zAgainst plain iwaeRef) Stats.zBound (report "plain reparameterised IWAE (the harness accepts it)" plain)
+            Expect.isLessThan (zAgainst dreg iwaeRef) Stats.zBound (report "DReG" dreg)
+            Expect.isGreaterThan (zAgainst stl iwaeRef) Stats.zBound (report "STL for IWAE, biased, must be rejected" stl)
+            printfn "IWAE, K = 3, N = 2000: max |z| plain %.2f, DReG %.2f, STL (biased) %.2f" (zAgainst plain iwaeRef) (zAgainst dreg iwaeRef) (zAgainst stl iwaeRef)
             // θ's gradient is the same estimator with and without DReG
             let vd, vp = variances dreg, variances plain
             let ratios = [| vd.[0] / vp.[0]; vd.[1] / vp.[1] |]
-            printfn "DReG/plain IWAE φ-gradient variance ratios (K = 3, seed 31, N = 3000): m %.3f, s %.3f" ratios.[0] ratios.[1]
+            printfn "DReG/plain IWAE φ-gradient variance ratios (K = 3, seed 31, N = 2000): m %.3f, s %.3f" ratios.[0] ratios.[1]
             Expect.isTrue (ratios |> Array.forall (fun r -> r < 1.0)) (sprintf "DReG lowers the φ-variance: ratios %s" (Stats.fmt ratios))
         }
 
@@ -119,26 +122,27 @@ let tests =
             throwsMentioning [ "'z'"; "analyticKl: false" ] (fun () -> Iwae.Build(Interpreter.Sample(kl, RunOptions(Seed = 1UL, Particles = k)).Trace, dreg = true) |> ignore)
         }
 
-        test "wake-φ, plain (pathwise sites at fixed z) and with DReG, is unbiased; DReG's variance is lower" {
-            let gstar = exactWakePhi 24
-            let thetaStar = (exactIwae 24).[2]
+        test "wake-φ, plain (pathwise sites at fixed z) and with DReG, is unbiased; the variance ratio is printed" {
+            let _, wakeRef = reference 1_000_000L
             let run stl dreg =
                 use gen = new torch.Generator(37UL, torch.CPU)
-                Stats.gradients 3000 [ m; s; theta ] (fun _ ->
+                Stats.gradients 2000 [ m; s; theta ] (fun _ ->
                     let o = WakeSleep.Build(Interpreter.Sample(pair stl, RunOptions(Generator = gen, Particles = k, MaxPlateNesting = 0)).Trace, WakeSleepPhases.Wake, dreg = dreg)
                     o.Loss)
             let plain, dreg = run false false, run true true
             for name, samples in [ "plain wake-φ", plain; "DReG wake-φ", dreg ] do
-                let z = zOf samples (Array.append gstar [| thetaStar |])
-                Expect.isLessThan z Stats.zBound (sprintf "%s (and wake-θ): max |z| = %.2f, mean %s vs %s" name z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt (Array.append gstar [| thetaStar |])))
+                let z = zAgainst samples wakeRef
+                Expect.isLessThan z Stats.zBound (sprintf "%s (and wake-θ): max |z| = %.2f, mean %s vs %s" name z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt (fst wakeRef)))
             let vd, vp = variances dreg, variances plain
             let ratios = [| vd.[0] / vp.[0]; vd.[1] / vp.[1] |]
-            printfn "DReG/plain wake-φ variance ratios (K = 3, seed 37, N = 3000): m %.3f, s %.3f" ratios.[0] ratios.[1]
-            Expect.isTrue (ratios |> Array.forall (fun r -> r < 1.0)) (sprintf "DReG lowers wake-φ's variance: ratios %s" (Stats.fmt ratios))
+            printfn "DReG/plain wake-φ variance ratios (K = 3, seed 37, N = 2000): m %.3f, s %.3f" ratios.[0] ratios.[1]
+            // not asserted: away from the posterior DReG's wake-φ is noisier here (ratios about 5–6 at this q); at the posterior
+            // it is exactly zero (tested above)
             // the two losses leave each other's parameters alone, pathwise sites included
             let tr = Interpreter.Sample(pair true, RunOptions(Seed = 5UL, Particles = k)).Trace
             let o = WakeSleep.Build(tr, WakeSleepPhases.Wake, dreg = true)
-            Expect.equal (grad o.ThetaLoss [ m; s ]) [| 0.0; 0.0 |] "wake-θ: no gradient for the guide"
+            // (up to rounding: wake-θ's path through z is removed by subtracting it)
+            Expect.isLessThan (grad o.ThetaLoss [ m; s ] |> Array.map abs |> Array.max) 1e-12 "wake-θ: no gradient for the guide"
             Expect.equal (grad o.PhiLoss [ theta ]) [| 0.0 |] "wake-φ: no gradient for the model"
         }
     ]
