@@ -17,7 +17,7 @@ public sealed record WakeSleepObjective(Tensor Bound, Tensor ThetaLoss, Tensor P
 {
     /// <summary><see cref="ThetaLoss"/> + <see cref="PhiLoss"/>: since neither has a gradient for the other's parameters,
     /// one optimizer over both sets of parameters takes both phases' steps.</summary>
-    public Tensor Loss { get; } = ThetaLoss + PhiLoss;
+    public Tensor Loss => ThetaLoss + PhiLoss;
 
     /// <summary>−<see cref="Bound"/>, the negative importance-weighted bound of the wake run.</summary>
     public Tensor Value => -Bound;
