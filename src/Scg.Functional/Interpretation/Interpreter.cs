@@ -75,6 +75,23 @@ public static class Interpreter
     }
 
     /// <summary>
+    /// Runs <paramref name="model"/> once as a generative "dream": every sample site is drawn and every observation
+    /// is drawn from its distribution instead of taking the value the model gives it (which only has to be non-null),
+    /// so the trace holds a joint draw (z, x) ~ p. Runs without gradients: the drawn values are data. Reweighted
+    /// wake-sleep's sleep phase (<see cref="Objectives.WakeSleep.Sleep{TModel, TGuide}"/>) trains a guide on such draws.
+    /// </summary>
+    /// <remarks>The model's <c>Observe</c> returns the drawn value, so code after it sees the dreamed data. A guided pair
+    /// (<see cref="Objectives.Guided.Pair{TGuide, TModel}"/>) cannot be dreamed (an error); dream the model alone.</remarks>
+    /// <typeparam name="T">The model's value type.</typeparam>
+    /// <param name="model">The generative model p(x, z).</param>
+    /// <param name="options">Seed or generator, parameter store, particles (K independent dreams); defaults when null.</param>
+    public static RunResult<T> Dream<T>(Model<T> model, RunOptions? options = null)
+    {
+        using var _ = no_grad();
+        return Run(model, null, options, dream: true);
+    }
+
+    /// <summary>
     /// Runs <paramref name="model"/> once, without gradients and with a throw-away random source, so that every
     /// parameter it reads is created in the options' store (as a leaf that requires gradients). The run's trace
     /// is discarded; a seeded <see cref="RunOptions.Generator"/> is left untouched. Called by
@@ -88,7 +105,7 @@ public static class Interpreter
         Run(model, null, options with { Generator = throwAway, Seed = null });
     }
 
-    private static RunResult<T> Run<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions? options)
+    private static RunResult<T> Run<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions? options, bool dream = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= RunOptions.Default;
@@ -100,13 +117,13 @@ public static class Interpreter
         if (options.Particles > 0) nesting ??= MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
         try
         {
-            return RunPlaced(model, replay, options, store, generator, nesting);
+            return RunPlaced(model, replay, options, store, generator, nesting, dream);
         }
         catch (EnumerationNeedsNestingException) when (nesting is null)
         {
             // an enumerated site needs to know where the plates end: measure, then run again
             nesting = MeasureNesting(model, store, options.ValidateArguments, options.Estimators);
-            return RunPlaced(model, replay, options, store, generator, nesting);
+            return RunPlaced(model, replay, options, store, generator, nesting, dream);
         }
     }
 
@@ -114,7 +131,7 @@ public static class Interpreter
     /// One run with the particle dimension (if any) at −(nesting + 1) and enumeration dimensions to its left; with
     /// an unknown nesting and no particles, an enumerated site throws <see cref="EnumerationNeedsNestingException"/>.
     /// </summary>
-    private static RunResult<T> RunPlaced<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions options, ParamStore store, Generator? generator, int? nesting)
+    private static RunResult<T> RunPlaced<T>(Model<T> model, IReadOnlyDictionary<string, Tensor>? replay, RunOptions options, ParamStore store, Generator? generator, int? nesting, bool dream)
     {
         var toRun = model;
         var reserved = 0;
@@ -128,6 +145,7 @@ public static class Interpreter
             ReservedDim = reserved, NestingMeasured = options.Particles > 0 && options.MaxPlateNesting is null,
             Overrides = options.Estimators, StoreGiven = options.Params is not null,
             EnumBase = reserved != 0 ? reserved - 1 : nesting is { } n ? -(n + 1) : 0, PlateNesting = nesting,
+            DrawObservations = dream,
         };
         T value;
         try

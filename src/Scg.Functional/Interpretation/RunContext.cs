@@ -83,6 +83,9 @@ internal sealed partial class RunContext
     /// <summary>The plate nesting the run places particles and enumeration by, when known.</summary>
     public int? PlateNesting { get; init; }
 
+    /// <summary>A dream (<see cref="Interpreter.Dream{T}"/>): observations are drawn from their distributions, not given.</summary>
+    public bool DrawObservations { get; init; }
+
     /// <summary>A run that only measures the model's batch rank: enumerated sites draw one value instead.</summary>
     public bool DryRun { get; init; }
 
@@ -151,9 +154,9 @@ internal sealed partial class RunContext
         if (inGuide)
         {
             guideValues![name] = value;
-            var logQ = GuideLogQ(name, dist, value, resolved, reduced, lpShape);
-            if (guideSites is not null) guideSites[name] = (dist, logQ);   // log q(z) is decided at the model's site
-            else Cost(name + "@q", logQ);   // log q(z): the guide's part of the negative ELBO
+            var (logQ, term) = GuideLogQ(name, dist, value, resolved, reduced, lpShape);
+            if (guideSites is not null) guideSites[name] = (dist, logQ, term);   // log q(z) is decided at the model's site
+            else Cost(name + "@q", logQ, term, name);   // log q(z): the guide's part of the negative ELBO
         }
         return value;
     }
@@ -166,8 +169,15 @@ internal sealed partial class RunContext
         if (validate && dist.ParameterError() is { } error)
             throw new ArgumentException($"Observe site '{name}': invalid {dist.Name} parameters: {error}.");
         dist = ExpandToPlates(name, dist, out var lpShape);
-        CheckValueShape(name, "Observe site", dist, lpShape, value);
-        CheckSupport(name, "Observe site", dist, value);
+        if (DrawObservations)
+        {
+            value = dist.Sample(generator);   // a dream: the observation is drawn from the model
+        }
+        else
+        {
+            CheckValueShape(name, "Observe site", dist, lpShape, value);
+            CheckSupport(name, "Observe site", dist, value);
+        }
         if (enumerated.Count > 0) lpShape = Shapes.Broadcast(value.shape[..^dist.EventShape.Length], lpShape);
         var lp = dist.LogProb(value);
         var reduced = PlateReduction.KeepPlates(lp, lpShape, active, out var reducedShape, EnumRank, enumDims);
@@ -180,7 +190,10 @@ internal sealed partial class RunContext
         return value;
     }
 
-    public Tensor Cost(string name, Tensor value)
+    public Tensor Cost(string name, Tensor value) => Cost(name, value, GuideTerm.None, null);
+
+    /// <summary>A cost; in a guided run, tagged with the guide term it stands for and the guide site it belongs to.</summary>
+    private Tensor Cost(string name, Tensor value, GuideTerm term, string? guideSite)
     {
         Claim(name, "Cost");
         ArgumentNullException.ThrowIfNull(value);
@@ -208,7 +221,7 @@ internal sealed partial class RunContext
         Record(new CostNode
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = expanded,
-            Reduced = Scaled(expanded), ReducedShape = target,
+            Reduced = Scaled(expanded), ReducedShape = target, GuideTerm = term, GuideSite = guideSite,
         }, frameShape.Length);
         return value;
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Scg.Distributions;
 using Scg.Estimators;
+using Scg.Tracing;
 using static TorchSharp.torch;
 
 namespace Scg.Interpretation;
@@ -11,7 +12,7 @@ namespace Scg.Interpretation;
 internal sealed partial class RunContext
 {
     private Dictionary<string, Tensor>? guideValues;
-    private Dictionary<string, (Distribution Dist, Tensor LogQ)>? guideSites;
+    private Dictionary<string, (Distribution Dist, Tensor LogQ, GuideTerm Term)>? guideSites;
     private HashSet<string>? guideUsed;
     private bool inGuide;
     private bool stickTheLanding;
@@ -20,22 +21,24 @@ internal sealed partial class RunContext
     /// The guide's log q(z) cost: the site's reduced log-probability, or with sticking the landing, log q at z
     /// with q's parameters detached (for pathwise sites), so that its gradient flows only through z.
     /// </summary>
-    private Tensor GuideLogQ(string name, Distribution dist, Tensor value, SiteEstimator resolved, Tensor reduced, long[] lpShape)
+    private (Tensor LogQ, GuideTerm Term) GuideLogQ(string name, Distribution dist, Tensor value, SiteEstimator resolved, Tensor reduced, long[] lpShape)
     {
-        if (!stickTheLanding || resolved is not PathwiseEstimator) return reduced;
+        if (!stickTheLanding || resolved is not PathwiseEstimator) return (reduced, GuideTerm.LogQ);
         var detached = dist.WithDetachedParameters() ?? throw new NotSupportedException(
             $"Guided.Pair(stickTheLanding): guide site '{name}' has a {dist.Name}, whose parameters Scg cannot detach; use Normal " +
             "(or Independent Normal) guides, or leave stickTheLanding off.");
-        return PlateReduction.KeepPlates(detached.LogProb(value), lpShape, active, out _, EnumRank, enumDims);
+        return (PlateReduction.KeepPlates(detached.LogProb(value), lpShape, active, out _, EnumRank, enumDims), GuideTerm.LogQDetachedParameters);
     }
 
     /// <summary>Starts the guide of a guided run (<see cref="Objectives.Guided"/>): its sites also record log q.</summary>
     public bool BeginGuide(bool analyticKl, bool stickTheLanding = false)
     {
         this.stickTheLanding = stickTheLanding;
+        if (DrawObservations)
+            throw new ArgumentException("Interpreter.Dream: a guided pair (Guided.Pair) cannot be dreamed; dream the model alone.");
         if (guideValues is not null) throw new ArgumentException("Guided.Pair: guided runs do not nest (a guide or model contains another pair).");
         (guideValues, inGuide) = (new Dictionary<string, Tensor>(StringComparer.Ordinal), true);
-        guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor)>(StringComparer.Ordinal) : null;
+        guideSites = analyticKl ? new Dictionary<string, (Distribution, Tensor, GuideTerm)>(StringComparer.Ordinal) : null;
         return true;
     }
 
@@ -71,10 +74,10 @@ internal sealed partial class RunContext
             if (KullbackLeibler.Between(q.Dist, ExpandToPlates(name, dist, out _)) is { } kl)
             {
                 // KL(q ‖ p) in closed form replaces log q(z) − log p(z)
-                Cost(name + "@kl", PlateReduction.KeepPlates(kl, kl.shape, active, out _, EnumRank, enumDims));
+                Cost(name + "@kl", PlateReduction.KeepPlates(kl, kl.shape, active, out _, EnumRank, enumDims), GuideTerm.AnalyticKl, name);
                 return value;
             }
-            Cost(name + "@q", q.LogQ);   // no closed form: the sampled terms, as without analyticKl
+            Cost(name + "@q", q.LogQ, q.Term, name);   // no closed form: the sampled terms, as without analyticKl
         }
         return Observe(name + "@p", dist, value);
     }

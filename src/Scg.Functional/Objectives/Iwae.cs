@@ -17,11 +17,28 @@ namespace Scg.Objectives;
 public static class Iwae
 {
     /// <summary>Builds the bound and a surrogate whose gradient is an unbiased estimate of ∇(−L).</summary>
+    /// <remarks>
+    /// <para>On a trace of <c>Guided.Pair(…, stickTheLanding: true)</c> without <paramref name="dreg"/>, pathwise guide
+    /// sites get "sticking the landing" for IWAE: Σ_k w̄_k ∇ log w_k with log q differentiated only through z. For
+    /// K &gt; 1 that gradient is <b>biased</b> (the dropped score terms are weighted by w̄_k, which depends on z_k; Tucker
+    /// et al. 2019); DReG is the unbiased form.</para>
+    /// <para>With <paramref name="dreg"/> (doubly reparameterised gradients, Tucker et al. 2019), the gradient through
+    /// the pathwise guide sites' values is Σ_k w̄_k² ∂log w_k/∂z_k · ∂z_k/∂φ (log q differentiated only through z): the
+    /// squared self-normalised weights replace w̄_k and the score terms. The model's parameters keep Σ_k w̄_k ∇θ log p(x, z_k),
+    /// and score-function sites their learning signal, so one surrogate serves both: the surrogate is the plain one plus
+    /// Σ_j ⊥(∂D/∂z_j) · z_j, D = −Σ_k ⊥(w̄_k² − w̄_k) log w_k, whose gradient reaches only what z_j depends on (one extra
+    /// backward pass, with the graph kept). Unbiased when no pathwise guide site's distribution depends on another pathwise
+    /// site's value (mean-field or amortised guides; a hierarchical guide is not detected), and when the guide and the
+    /// model share no parameters.</para>
+    /// </remarks>
     /// <param name="trace">A run with K ≥ 1 particles (K ≥ 2 for VIMCO), normally of <see cref="Guided.Pair"/>.</param>
     /// <param name="vimco">Use VIMCO's leave-one-out learning signal for score-function sites.</param>
-    /// <exception cref="ArgumentException">The run has no particles, or VIMCO is asked for with K &lt; 2.</exception>
+    /// <param name="dreg">Use DReG for the pathwise guide sites; needs a trace of <c>Guided.Pair(…, stickTheLanding: true)</c>
+    /// without <c>analyticKl</c>.</param>
+    /// <exception cref="ArgumentException">The run has no particles, VIMCO is asked for with K &lt; 2, or DReG on a trace
+    /// whose pathwise guide sites' log q keep q's parameters (no <c>stickTheLanding</c>) or that has closed-form KL terms.</exception>
     /// <exception cref="NotSupportedException">The trace has enumerated sites.</exception>
-    public static IwaeObjective Build(Trace trace, bool vimco = false)
+    public static IwaeObjective Build(Trace trace, bool vimco = false, bool dreg = false)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var particles = trace.ParticlePlate
@@ -46,7 +63,26 @@ public static class Iwae
             }
             surrogate = surrogate - scores.mul(signal).sum();
         }
+        if (dreg) surrogate = Doubly(trace, logWeights, surrogate);
         return new IwaeObjective(bound.detach(), surrogate, logWeights.detach());
+    }
+
+    /// <summary>
+    /// DReG: moves the gradient through the pathwise sample values from weights w̄_k to w̄_k², adding
+    /// Σ_j ⊥(∂D/∂z_j) · z_j (value 0) with D = −Σ_k ⊥(w̄_k² − w̄_k) log w_k.
+    /// </summary>
+    private static Tensor Doubly(Trace trace, Tensor logWeights, Tensor surrogate)
+    {
+        GuideTerms.RequireNoAnalyticKl(trace, "Iwae.Build(dreg)");
+        GuideTerms.RequireDetachedParameters(trace, "Iwae.Build(dreg)");
+        Tensor shift;
+        using (no_grad())
+        {
+            var normalised = logWeights.detach().softmax(0);
+            shift = normalised.square() - normalised;
+        }
+        if (LatentPaths.Through(-(shift * logWeights).sum(), trace) is not { } through) return surrogate;
+        return surrogate + (through - through.detach());
     }
 
     /// <summary>L₋ₖ for every k: the bound with log w_k replaced by the mean of the other log weights.</summary>
