@@ -33,6 +33,7 @@ internal static class GuidedObjectives
         new("(b)", "ELBO, sticking the landing", 1, true, false, t => Elbo.Build(t).Loss, true),
         new("(c)", "ELBO, analytic KL", 1, false, true, t => Elbo.Build(t).Loss, true),
         new("(d)", $"IWAE, K = {K}", K, false, false, t => Iwae.Build(t).Loss, false),
+        new("(e)", $"IWAE, K = {K}, DReG", K, true, false, t => Iwae.Build(t, dreg: true).Loss, false),
     ];
 
     /// <summary>The markdown section: one table per guide (away from the posterior, at it).</summary>

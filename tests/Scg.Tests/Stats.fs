@@ -44,7 +44,8 @@ let gradOf (scalar: Tensor) (leaves: Tensor list) =
     else
     let grads = torch.autograd.grad([| scalar |], (leaves |> Array.ofList), retain_graph = true, allow_unused = true)
     [| for (g, p) in Seq.zip grads leaves do
-         let g = if isNull g then torch.zeros_like p else g
+         // an unused leaf's gradient comes back as null or as a tensor with an empty handle
+         let g = if isNull g || g.IsInvalid then torch.zeros_like p else g
          yield! g.to_type(ScalarType.Float64).data<float>().ToArray() |]
 
 /// N gradient estimates: each call of `surrogate` must build a fresh surrogate scalar from a new run.
