@@ -30,6 +30,8 @@ internal static class Paired
             ("VAE, moving-average baseline", () => new VaeStep()),
             ($"VAE, leave-one-out, K = {VaeLooStep.K}", () => new VaeLooStep()),
             ("VAE, y enumerated (10 classes)", () => new VaeEnumStep()),
+            ("VAE ELBO, Guided.Pair (objective API)", () => new VaeGuidedStep()),
+            ($"IWAE, K = {IwaeStep.K}, Guided.Pair + Iwae.Build", () => new IwaeStep()),
         };
         foreach (var (label, make) in vaeCases)
         {
