@@ -193,10 +193,12 @@ internal sealed class ScgIwae : IVaeStep
         return Guided.Pair(guide, model);
     }
 
+    /// <summary>The guided run alone (for <see cref="Phases"/>).</summary>
+    public Scg.Tracing.Trace Run() => Interpreter.Sample(Pair(), options).Trace;
+
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
-        var run = Interpreter.Sample(Pair(), options);
-        IObjective objective = Iwae.Build(run.Trace);
+        IObjective objective = Iwae.Build(Run());
         return (objective.Loss, objective.Value);
     }
 
