@@ -21,9 +21,6 @@ if (args.Length > 0 && args[0] == "--paired")
 if (args.Length > 0 && args[0] == "--phases")
     return Phases.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200, Console.Out);
 
-if (args.Contains("--leak")) return Leak.Run();
-if (args.Contains("--micro")) return Micro.Run();
-
 if (args.Contains("--dry"))
     return DryRun.Run(typeof(VaeStep).Assembly, Console.Out);
 
