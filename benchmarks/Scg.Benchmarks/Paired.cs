@@ -10,13 +10,14 @@ namespace Scg.Benchmarks;
 /// A paired measurement of the overhead ratios, robust to the drift of a noisy VM: each round times one step of
 /// every variant back to back (in a shuffled order), and the ratio Scg / hand-written is taken within each round;
 /// the table reports the median of those per-round ratios with its inter-quartile range.
-/// Run with <c>-- --paired [rounds] [filter] [--cpu]</c>; the optional filter keeps the cases whose name contains
+/// Run with <c>-- --paired [rounds] [filter] [--cpu] [--threads N]</c>; the optional filter keeps the cases whose name contains
 /// it (ignoring case), e.g. <c>VAE</c>; <c>--cpu</c> times each step by the process's CPU time instead of the wall
-/// clock (<see cref="CpuClock"/>), which a VM busy with other work disturbs much less.
+/// clock (<see cref="CpuClock"/>), which a VM busy with other work disturbs much less; <c>--threads N</c> runs the VAE
+/// cases with N TorchSharp threads only (both 1 and 2 otherwise).
 /// </summary>
 internal static class Paired
 {
-    public static int Run(int rounds, string? filter, bool cpu, TextWriter output)
+    public static int Run(int rounds, string? filter, bool cpu, int? threadsOnly, TextWriter output)
     {
         bool Wanted(string name) => filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase);
         Func<double> clock = cpu ? CpuClock.Microseconds : () => Stopwatch.GetTimestamp() * 1e6 / Stopwatch.Frequency;
@@ -30,10 +31,12 @@ internal static class Paired
             ("VAE, moving-average baseline", () => new VaeStep()),
             ($"VAE, leave-one-out, K = {VaeLooStep.K}", () => new VaeLooStep()),
             ("VAE, y enumerated (10 classes)", () => new VaeEnumStep()),
+            ("VAE ELBO, Guided.Pair (objective API)", () => new VaeGuidedStep()),
+            ($"IWAE, K = {IwaeStep.K}, Guided.Pair + Iwae.Build", () => new IwaeStep()),
         };
         foreach (var (label, make) in vaeCases)
         {
-            foreach (var threads in new[] { 1, 2 })
+            foreach (var threads in threadsOnly is { } only ? new[] { only } : new[] { 1, 2 })
             {
                 var name = $"{label}, B = 128, {threads} thread(s)";
                 if (!Wanted(name)) continue;

@@ -26,11 +26,11 @@ public abstract class VaeComparison
     /// <summary>Checks that both sides compute the same estimator on <paramref name="x"/>.</summary>
     private protected abstract void Check(Tensor x);
 
-    /// <summary>The hand-written step.</summary>
-    private protected abstract IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator);
+    /// <summary>The hand-written step, its networks initialised from <paramref name="seed"/>.</summary>
+    private protected abstract IVaeStep MakeHand(long seed, Tensor x, Generator generator);
 
-    /// <summary>The Scg step.</summary>
-    private protected abstract IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate);
+    /// <summary>The Scg step, its networks initialised from <paramref name="seed"/>.</summary>
+    private protected abstract IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate);
 
     [GlobalSetup]
     public void Setup()
@@ -39,9 +39,9 @@ public abstract class VaeComparison
         var x = VaeNets.Data(Batch, seed: 7);
         Check(x);
         generators = [new Generator(11, CPU), new Generator(11, CPU), new Generator(11, CPU)];
-        hand = MakeHand(new VaeNets(3), x, generators[0]);
-        scg = MakeScg(new VaeNets(3), x, generators[1], validate: false);
-        scgValidated = MakeScg(new VaeNets(3), x, generators[2], validate: true);
+        hand = MakeHand(3, x, generators[0]);
+        scg = MakeScg(3, x, generators[1], validate: false);
+        scgValidated = MakeScg(3, x, generators[2], validate: true);
     }
 
     [GlobalCleanup]
@@ -69,9 +69,9 @@ public class VaeStep : VaeComparison
 {
     private protected override void Check(Tensor x) => EquivalenceCheck.Vae(x);
 
-    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVae(nets, x, generator);
+    private protected override IVaeStep MakeHand(long seed, Tensor x, Generator generator) => new HandVae(new VaeNets(seed), x, generator);
 
-    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVae(nets, x, generator, validate);
+    private protected override IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate) => new ScgVae(new VaeNets(seed), x, generator, validate);
 }
 
 /// <summary>
@@ -86,9 +86,9 @@ public class VaeLooStep : VaeComparison
 
     private protected override void Check(Tensor x) => EquivalenceCheck.VaeLoo(x, K);
 
-    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVaeLoo(nets, x, K, generator);
+    private protected override IVaeStep MakeHand(long seed, Tensor x, Generator generator) => new HandVaeLoo(new VaeNets(seed), x, K, generator);
 
-    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVaeLoo(nets, x, K, generator, validate);
+    private protected override IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate) => new ScgVaeLoo(new VaeNets(seed), x, K, generator, validate);
 }
 
 /// <summary>
@@ -100,9 +100,42 @@ public class VaeEnumStep : VaeComparison
 {
     private protected override void Check(Tensor x) => EquivalenceCheck.VaeEnum(x);
 
-    private protected override IVaeStep MakeHand(VaeNets nets, Tensor x, Generator generator) => new HandVaeEnum(nets, x, generator);
+    private protected override IVaeStep MakeHand(long seed, Tensor x, Generator generator) => new HandVaeEnum(new VaeNets(seed), x, generator);
 
-    private protected override IVaeStep MakeScg(VaeNets nets, Tensor x, Generator generator, bool validate) => new ScgVaeEnum(nets, x, generator, validate);
+    private protected override IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate) => new ScgVaeEnum(new VaeNets(seed), x, generator, validate);
+}
+
+/// <summary>
+/// Issue 10: the structured VAE's ELBO through the objective API (a guide and a model combined by <c>Guided.Pair</c>,
+/// <c>Surrogate.Build</c>, <c>IObjective.Loss</c>), y's baseline a moving average, against the hand-written step of
+/// <see cref="VaeStep"/> (the same negative ELBO per data point, the same estimator).
+/// </summary>
+[BenchmarkCategory("Overhead")]
+public class VaeGuidedStep : VaeComparison
+{
+    private protected override void Check(Tensor x) => EquivalenceCheck.VaeGuided(x);
+
+    private protected override IVaeStep MakeHand(long seed, Tensor x, Generator generator) => new HandVae(new VaeNets(seed), x, generator);
+
+    private protected override IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate) => new ScgVaeGuided(new VaeNets(seed), x, generator, validate);
+}
+
+/// <summary>
+/// Issue 10: the importance-weighted bound with K = 8 vectorised particles (a Normal guide q(z | x), a Bernoulli
+/// decoder, everything pathwise) through <c>Guided.Pair</c>, <c>RunOptions.Particles</c> and <c>Iwae.Build</c>,
+/// against the same bound written in TorchSharp.
+/// </summary>
+[BenchmarkCategory("Overhead")]
+public class IwaeStep : VaeComparison
+{
+    /// <summary>The number of particles.</summary>
+    public const int K = 8;
+
+    private protected override void Check(Tensor x) => EquivalenceCheck.Iwae(x, K);
+
+    private protected override IVaeStep MakeHand(long seed, Tensor x, Generator generator) => new HandIwae(new IwaeNets(seed), x, K, generator);
+
+    private protected override IVaeStep MakeScg(long seed, Tensor x, Generator generator, bool validate) => new ScgIwae(new IwaeNets(seed), x, K, generator, validate);
 }
 
 /// <summary>
@@ -146,6 +179,35 @@ internal static class EquivalenceCheck
         var scg = new ScgVaeEnum(new VaeNets(3), x, g2, validate: true);
         for (var step = 1; step <= 2; step++)
             Compare($"VAE (y enumerated), objective {step}", hand.Objective, hand.Parameters().ToArray(), scg.Objective, scg.Parameters().ToArray());
+    }
+
+    /// <summary>The guided VAE (objective API): three objectives, as <see cref="Vae"/>.</summary>
+    public static void VaeGuided(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using var g1 = new Generator(5, CPU);
+        using var g2 = new Generator(5, CPU);
+        var hand = new HandVae(new VaeNets(3), x, g1);
+        var scg = new ScgVaeGuided(new VaeNets(3), x, g2, validate: true);
+        for (var step = 1; step <= 3; step++)
+            Compare($"VAE through Guided.Pair (moving-average baseline), objective {step}", hand.Objective, hand.Parameters().ToArray(), scg.Objective, scg.Parameters().ToArray());
+    }
+
+    /// <summary>
+    /// IWAE with <paramref name="particles"/> particles: two objectives, in float64. Each log weight is a whole
+    /// batch's total (about −7·10⁴), so float32 rounding alone, summed in another order, moves the particles'
+    /// softmax weights, and with them the gradient, by more than the tolerance.
+    /// </summary>
+    public static void Iwae(Tensor x, int particles)
+    {
+        using var scope = NewDisposeScope();
+        using var g1 = new Generator(5, CPU);
+        using var g2 = new Generator(5, CPU);
+        var x64 = x.to_type(ScalarType.Float64);
+        var hand = new HandIwae(new IwaeNets(3, ScalarType.Float64), x64, particles, g1);
+        var scg = new ScgIwae(new IwaeNets(3, ScalarType.Float64), x64, particles, g2, validate: true);
+        for (var step = 1; step <= 2; step++)
+            Compare($"IWAE (K = {particles}), objective {step}", hand.Objective, hand.Parameters().ToArray(), scg.Objective, scg.Parameters().ToArray());
     }
 
     public static void Compare(

@@ -118,6 +118,28 @@ public sealed class Categorical : Distribution
         return sampleFirst.reshape(Shapes.Concat(sampleShape, batch));
     }
 
+    /// <summary>
+    /// From logits: one log-softmax gives both the draw (its exponential, the probabilities) and the log-probability
+    /// of the drawn index; from probabilities, <see cref="Sample"/> then <see cref="LogProb"/>.
+    /// </summary>
+    internal override (Tensor Value, Tensor LogProb) SampleWithLogProb(Generator? generator)
+    {
+        if (_logits is null) return base.SampleWithLogProb(generator);
+        var batch = BatchShape;
+        using var logProbs = _logits.log_softmax(-1);
+        Tensor value;
+        using (no_grad())
+        {
+            using var probs = logProbs.detach().exp();
+            using var rows = probs.reshape(-1, Categories);
+            using var drawn = Noise.Multinomial(rows, 1, generator);   // [rows, 1]
+            value = drawn.reshape(batch);
+        }
+        using var index = value.unsqueeze(-1);
+        using var picked = logProbs.gather(-1, index);
+        return (value, picked.squeeze(-1));
+    }
+
     /// <inheritdoc />
     /// <param name="value">int64 category indices whose shape broadcasts with the batch shape.</param>
     public override Tensor LogProb(Tensor value)

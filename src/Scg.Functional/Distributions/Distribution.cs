@@ -96,6 +96,17 @@ public abstract class Distribution
     /// </summary>
     internal virtual Distribution? WithDetachedParameters() => null;
 
+    /// <summary>
+    /// One draw per batch element, as <see cref="Sample"/> with no sample shape, and its log-probability, as
+    /// <see cref="LogProb"/>: a score-function site needs both, and a family may share work between them (a Categorical
+    /// from logits normalises them once).
+    /// </summary>
+    internal virtual (Tensor Value, Tensor LogProb) SampleWithLogProb(Generator? generator)
+    {
+        var value = Sample(generator);
+        return (value, LogProb(value));
+    }
+
     /// <summary>Reinterprets the rightmost <paramref name="dims"/> batch dimensions as event dimensions.</summary>
     /// <param name="dims">How many batch dimensions become event dimensions.</param>
     public Distribution ToEvent(int dims) => new Independent(this, dims);

@@ -42,6 +42,9 @@ internal static class VectorizedSurrogate
         }
 
         Tensor? cost = null;
+        var ranges = sites.Count > 0 && trace.HasProducts ? new DownstreamRanges(trace) : null;
+        // one site per group outside products (a plain VAE or ELBO): each cost-to-go is one narrowed sum, no cumulative sums
+        var single = ranges is null && sites.TrueForAll(s => s.Keys.Count == 1);
         var suffix = new Tensor[costs.Count];
         for (var g = 0; g < costs.Count; g++)
         {
@@ -50,20 +53,25 @@ internal static class VectorizedSurrogate
             var stacked = stack(values);
             cost = cost is null ? stacked.sum() : cost + stacked.sum();
             if (sites.Count == 0) continue;
+            if (single)
+            {
+                suffix[g] = stacked;
+                continue;
+            }
             using var _ = no_grad();
             using var running = stacked.cumsum(0);
             suffix[g] = PadFront(running);
         }
         if (sites.Count == 0) return (cost, null);
 
-        var ranges = trace.HasProducts ? new DownstreamRanges(trace) : null;
         Tensor? score = null;
         foreach (var group in sites)
         {
             Tensor? q = null;
             for (var g = 0; g < costs.Count; g++)
             {
-                var downstream = ranges is null ? Suffixes(group, costs[g], suffix[g]) : InRanges(group, costs[g], suffix[g], ranges);
+                var downstream = single ? After(group, costs[g], suffix[g])
+                    : ranges is null ? Suffixes(group, costs[g], suffix[g]) : InRanges(group, costs[g], suffix[g], ranges);
                 var part = PlateReduction.Marginalise(downstream, costs[g].Mask, group.Mask, trace.Plates);
                 q = q is null ? part : q + part;
             }
@@ -86,6 +94,24 @@ internal static class VectorizedSurrogate
         for (var k = 0; k < rows.Length; k++) rows[k] = n - costs.PositionOf(sites.Keys[k]);
         using var index = tensor(rows, device: suffix.device);
         return suffix.index_select(0, index);
+    }
+
+    /// <summary>
+    /// The detached sum, keeping dimension 0 (size 1), of the costs of a group recorded after a group's only site:
+    /// the first rows of the newest-first <paramref name="stacked"/> (zero when there are none, as a suffix sum).
+    /// </summary>
+    private static Tensor After(Group sites, Group costs, Tensor stacked)
+    {
+        var rows = costs.Keys.Count - costs.PositionOf(sites.Keys[0]);
+        using var _ = no_grad();
+        if (rows == 0)
+        {
+            var shape = stacked.shape;
+            shape[0] = 1;
+            return zeros(shape, stacked.dtype, stacked.device);
+        }
+        using var after = stacked.narrow(0, 0, rows);
+        return after.sum(0, keepdim: true);
     }
 
     /// <summary>

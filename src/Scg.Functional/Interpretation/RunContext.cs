@@ -119,6 +119,7 @@ internal sealed partial class RunContext
         if (resolved is EnumerateEstimator && !enumerate) resolved = SiteEstimator.ScoreFunction;
         dist = ExpandToPlates(name, dist, out var batchShape);
         Tensor value;
+        Tensor? lp = null;
         var replayed = false;
         var enumDim = 0;
         if (enumerate)
@@ -136,11 +137,16 @@ internal sealed partial class RunContext
             CheckValueShape(name, "Replayed sample site", dist, batchShape, value);
             CheckSupport(name, "Replayed sample site", dist, value);
         }
+        else if (resolved is ScoreFunctionEstimator)
+        {
+            // its Draw is Sample; the family may share work between the draw and its log-probability
+            (value, lp) = dist.SampleWithLogProb(generator);
+        }
         else
         {
             value = resolved.Draw(dist, generator);
         }
-        var lp = dist.LogProb(value);
+        lp ??= dist.LogProb(value);
         sampledNames.Add(name);
         // a drawn value has the distribution's batch shape; a replayed one was checked to broadcast to it
         var lpShape = batchShape;
