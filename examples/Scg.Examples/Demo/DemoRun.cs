@@ -29,7 +29,7 @@ internal static class DemoRun
         torch.manual_seed(o.Seed);   // the modules' initial weights
         var trainX = Binarise(train);
         var testX = Binarise(test);
-        var vae = new MnistVae();
+        var vae = new MnistVae(o.Latent);
         var store = new ParamStore();
         var run = new RunOptions
         {
@@ -70,7 +70,8 @@ internal static class DemoRun
             catch (OperationCanceledException) { /* the time budget is spent */ }
         });
         var trainSeconds = view.Elapsed.TotalSeconds;
-        Console.WriteLine($"trained {view.Steps} steps ({(double)view.Steps / perEpoch:0.#} epochs) in {trainSeconds:0.0} s: {view.Steps / trainSeconds:0.0} steps/s");
+        var cpuPerStep = view.CpuTime.TotalMilliseconds / Math.Max(1, view.Steps);
+        Console.WriteLine($"trained {view.Steps} steps ({(double)view.Steps / perEpoch:0.#} epochs) in {trainSeconds:0.0} s: {view.Steps / trainSeconds:0.0} steps/s, {cpuPerStep:0} ms CPU time per step");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var metrics = Evaluation.Measure(vae, store, testX, test.Labels, (ulong)o.Seed + 1);
@@ -84,7 +85,7 @@ internal static class DemoRun
             $"pictures               {Path.Combine(o.Out, "reconstructions.png")}, {Path.Combine(o.Out, "samples.png")}";
         Console.WriteLine(summary);
         File.WriteAllText(Path.Combine(o.Out, "metrics.txt"),
-            $"estimator {Describe(o)}\nsteps {view.Steps}\ntrain seconds {trainSeconds:0.0}\nsteps per second {view.Steps / trainSeconds:0.00}\n" +
+            $"estimator {Describe(o)}\nsteps {view.Steps}\ntrain seconds {trainSeconds:0.0}\nsteps per second {view.Steps / trainSeconds:0.00}\nCPU ms per step {cpuPerStep:0.0}\n" +
             $"train ELBO (smoothed) {view.SmoothedElbo:F2}\n{summary}\n");
         return double.IsFinite(metrics.Elbo) && double.IsFinite(metrics.Iwae) ? 0 : 1;
     }
@@ -117,7 +118,7 @@ internal static class DemoRun
         var clusterOfDigit = new long[MnistVae.Classes];
         for (var c = 0; c < MnistVae.Classes; c++) clusterOfDigit[metrics.DigitOfCluster[c]] = c;
         var ys = tensor(clusterOfDigit).repeat_interleave(10L);
-        var z = randn([ys.shape[0], MnistVae.Latent], generator: generator);
+        var z = randn([ys.shape[0], vae.Latent], generator: generator);
         Pictures.WriteGrid(Path.Combine(o.Out, "samples.png"), Images(vae.Decode(ys, z)), MnistVae.Classes, 10);
     }
 

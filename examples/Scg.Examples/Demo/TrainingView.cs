@@ -14,6 +14,7 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(15);
     private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     private TimeSpan lastLine = TimeSpan.Zero;
     private ProgressTask? bar;
 
@@ -22,6 +23,9 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
 
     /// <summary>A moving average (decay 0.98) of the training ELBO per digit.</summary>
     public double SmoothedElbo { get; private set; } = double.NaN;
+
+    /// <summary>CPU time this process has used since the view was made (all threads).</summary>
+    public TimeSpan CpuTime => Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart;
 
     /// <summary>Time since the view was made.</summary>
     public TimeSpan Elapsed => clock.Elapsed;

@@ -13,29 +13,30 @@ namespace Scg.Examples.Vae;
 /// one plate "data" over a minibatch x of shape [B, 784]:
 /// <list type="bullet">
 /// <item>guide q(y, z | x): y ~ Categorical(π(x)) over 10 clusters (its estimator is chosen per run), then
-/// z ~ Normal(μ(x, y), σ(x, y)) in <see cref="Latent"/> dimensions, reparameterised;</item>
+/// z ~ Normal(μ(x, y), σ(x, y)) in <c>latent</c> dimensions, reparameterised;</item>
 /// <item>model p(x, y, z): y ~ Categorical(uniform), z ~ N(0, I), x ~ Bernoulli(logits = decoder(y, z)) per pixel.</item>
 /// </list>
 /// A layer that reads y and another input is written as a sum, W·h + E[y] (E an embedding: W·h + E·onehot(y) is the
 /// linear layer on the concatenation), so that it broadcasts when y carries particle or enumeration dimensions.
 /// </summary>
-internal sealed class MnistVae
+internal sealed class MnistVae(int latent)
 {
     public const int Classes = 10;
     public const int Pixels = 784;
     public const int Hidden = 256;
-    public const int Latent = 16;
+    /// <summary>The dimension of z.</summary>
+    public int Latent => latent;
 
     private readonly Sequential encoder = nn.Sequential(nn.Linear(Pixels, Hidden), nn.ReLU());
     private readonly Linear encoderY = nn.Linear(Hidden, Classes);
-    private readonly Linear encoderZ = nn.Linear(Hidden, 2 * Latent);
-    private readonly Embedding encoderZOfY = nn.Embedding(Classes, 2 * Latent);
-    private readonly Linear decoderZ = nn.Linear(Latent, Hidden);
-    private readonly Embedding decoderY = nn.Embedding(Classes, Hidden);
+    private readonly Linear encoderZ = nn.Linear(Hidden, 2 * latent);
+    private readonly Embedding encoderZOfY = Embedding(Classes, 2 * latent);
+    private readonly Linear decoderZ = nn.Linear(latent, Hidden);
+    private readonly Embedding decoderY = Embedding(Classes, Hidden);
     private readonly Sequential decoderOut = nn.Sequential(nn.ReLU(), nn.Linear(Hidden, Pixels));
     private readonly Tensor uniformLogits = zeros(Classes);
-    private readonly Tensor zero = zeros(Latent);
-    private readonly Tensor one = ones(Latent);
+    private readonly Tensor zero = zeros(latent);
+    private readonly Tensor one = ones(latent);
 
     /// <summary>q(y, z | x); returns y.</summary>
     public Model<Tensor> Guide(Tensor x) =>
@@ -69,6 +70,16 @@ internal sealed class MnistVae
 
     /// <summary>The decoder's pixel probabilities at (y, z), outside any run.</summary>
     public Tensor Decode(Tensor y, Tensor z) => decoderOut.call(decoderZ.call(z) + decoderY.call(y)).sigmoid();
+
+    /// <summary>An embedding of y that starts at zero, like a linear layer's weights for a one-hot input at scale 0:
+    /// TorchSharp's default N(0, 1) entries make some clusters much better than others from the first step, and q(y | x)
+    /// collapses onto one of them.</summary>
+    private static Embedding Embedding(int count, int size)
+    {
+        var embedding = nn.Embedding(count, size);
+        using (no_grad()) embedding.weight!.zero_();
+        return embedding;
+    }
 
     /// <summary>Normal(μ, softplus(s) + 10⁻³) over the last dimension of the [μ, s] halves.</summary>
     private static Distribution Posterior(Tensor stats)
