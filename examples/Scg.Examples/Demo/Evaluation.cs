@@ -26,7 +26,6 @@ internal static class Evaluation
         using var _ = no_grad();
         using var generator = new Generator(seed, CPU);
         var n = x.shape[0];
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var options = new RunOptions { Params = store, Generator = generator, ValidateArguments = false };
 
         // the ELBO, exact in y: enumerate the guide's y in batches of 250 digits
@@ -40,8 +39,6 @@ internal static class Evaluation
             negElbo += Surrogate.Build(run.Trace).Cost.to_type(ScalarType.Float64).item<double>();
         }
 
-        Console.WriteLine($"  ELBO: {clock.Elapsed.TotalSeconds:0.0} s");
-        clock.Restart();
         // the IWAE bound is log-mean-exp over particles of a whole run's log weight, so one run per digit
         var particles = options with { Particles = iwaeParticles };
         double iwae = 0;
@@ -53,10 +50,10 @@ internal static class Evaluation
             iwae += Iwae.Build(run.Trace).Bound.to_type(ScalarType.Float64).item<double>();
         }
 
-        Console.WriteLine($"  IWAE: {clock.Elapsed.TotalSeconds:0.0} s");
         var logits = vae.ClusterLogits(x);
         var probs = logits.softmax(-1);
-        Console.WriteLine($"  q(y|x): mean max prob {probs.max(-1).values.mean().item<float>():F3}, mean over digits {string.Join(" ", probs.mean([0]).data<float>().ToArray().Select(v => v.ToString("F2")))}");
+        Console.WriteLine($"q(y | x) on test digits: mean largest probability {probs.max(-1).values.mean().item<float>():F2}; " +
+                          $"mean probability of each cluster {string.Join(" ", probs.mean([0]).data<float>().ToArray().Select(v => v.ToString("F2")))}");
         var predicted = logits.argmax(-1).data<long>().ToArray();
         var counts = new double[MnistVae.Classes, MnistVae.Classes];
         for (var i = 0; i < predicted.Length; i++) counts[predicted[i], labels[i]]++;
