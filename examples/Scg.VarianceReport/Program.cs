@@ -8,7 +8,7 @@ using TorchSharp;
 
 // The variance report (docs/variance.md): at fixed parameters, N gradient estimates per configuration (a)–(g) of
 // two models, each compared with the exact gradient. Progress goes to stderr, the markdown tables to stdout.
-//   dotnet run -c Release --project examples/Scg.VarianceReport [-- --n 10000] [--seed 1] [--model chain|structured] [--configs a,g]
+//   dotnet run -c Release --project examples/Scg.VarianceReport [-- --n 10000] [--seed 1] [--model chain|structured|guided] [--configs a,g]
 var n = 10_000;
 ulong seed = 1;
 string? only = null;
@@ -21,7 +21,7 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--seed": seed = ulong.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--model": only = args[i + 1]; break;
         case "--configs": keys = args[i + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
-        default: throw new ArgumentException($"Unknown option '{args[i]}'; use --n N, --seed S, --model chain|structured, --configs a,b,….");
+        default: throw new ArgumentException($"Unknown option '{args[i]}'; use --n N, --seed S, --model chain|structured|guided, --configs a,b,….");
     }
 }
 if (n < 2) throw new ArgumentException("--n must be at least 2.");
@@ -58,4 +58,6 @@ foreach (var model in models)
     }
     Console.WriteLine(Report.Table(model, summaries, exact, n));
 }
+if (only is null or "guided")
+    Console.WriteLine(GuidedObjectives.Section(n, seed, line => Console.Error.WriteLine(line)));
 Console.WriteLine($"Total time {total.Elapsed.TotalMinutes:F1} min.");

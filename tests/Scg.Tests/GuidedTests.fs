@@ -58,6 +58,10 @@ let tests =
             let tr = Interpreter.Sample(pair, RunOptions(Seed = 1UL)).Trace
             Expect.isTrue (tr.Sample("z").IsReparameterized) "the guide's z is pathwise"
             tr.Cost("z@q") |> ignore
+            let e = Elbo.Build(tr)
+            let plain = Surrogate.Build(tr)
+            Expect.equal (e.Bound.item<float>()) (-plain.Cost.item<float>()) "Elbo.Build: the bound is −cost"
+            Expect.equal (e.Value.item<float>()) (plain.Cost.item<float>()) "and its Value (minimised) the cost"
             tr.Observation("z@p") |> ignore
             // the analytic KL: same expectations, one cost z@kl in place of z@q and z@p
             let analytic = Guided.Pair(guide, generative, analyticKl = true)
