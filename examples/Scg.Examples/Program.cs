@@ -16,16 +16,17 @@ var cache = new Option<string>("--cache") { Description = "Where the npm package
 var batch = new Option<int>("--batch") { Description = "Minibatch size B", DefaultValueFactory = _ => 100 };
 var threads = new Option<int>("--threads") { Description = "Intra-op threads of libtorch (more than 1 helps little at this size and is very slow when other processes share the CPU)", DefaultValueFactory = _ => 1 };
 var latent = new Option<int>("--latent") { Description = "The dimension of z", DefaultValueFactory = _ => 4 };
+var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint file: written every 500 steps and at the end, and resumed from when it exists" };
 var rate = new Option<double>("--lr") { Description = "Adam's learning rate", DefaultValueFactory = _ => 1e-3 };
 
 var root = new RootCommand("Scg demo: a structured VAE (y ~ Categorical(10), z ~ Normal) on MNIST; prints test ELBO, an IWAE bound and clustering accuracy, and writes PNG files.")
 {
-    estimator, particles, epochs, minutes, seed, output, data, cache, batch, rate, threads, latent,
+    estimator, particles, epochs, minutes, seed, output, data, cache, batch, rate, threads, latent, checkpoint,
 };
 root.SetAction(result =>
 {
     var options = new DemoOptions(result.GetValue(estimator), result.GetValue(particles) ?? (result.GetValue(estimator) == YEstimator.Loo ? 4 : 1), result.GetValue(epochs), result.GetValue(minutes),
-        result.GetValue(seed), result.GetValue(output)!, result.GetValue(data), result.GetValue(cache)!, result.GetValue(batch), result.GetValue(rate), result.GetValue(latent));
+        result.GetValue(seed), result.GetValue(output)!, result.GetValue(data), result.GetValue(cache)!, result.GetValue(batch), result.GetValue(rate), result.GetValue(latent), result.GetValue(checkpoint));
     if (options.Estimator == YEstimator.Loo && options.Particles < 2)
     {
         Console.Error.WriteLine("--estimator loo needs --particles K with K ≥ 2 (the baseline of each particle is the mean of the others).");

@@ -13,4 +13,4 @@ internal enum YEstimator
 
 /// <summary>The demo's command-line options.</summary>
 internal sealed record DemoOptions(
-    YEstimator Estimator, int Particles, int Epochs, double Minutes, int Seed, string Out, string? Data, string Cache, int BatchSize, double LearningRate, int Latent);
+    YEstimator Estimator, int Particles, int Epochs, double Minutes, int Seed, string Out, string? Data, string Cache, int BatchSize, double LearningRate, int Latent, string? Checkpoint);

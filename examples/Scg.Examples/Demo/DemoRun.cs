@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Threading;
 using Scg.Estimators;
 using Scg.Examples.Data;
 using Scg.Examples.Vae;
@@ -63,15 +62,19 @@ internal static class DemoRun
 
         var budget = TimeSpan.FromMinutes(o.Minutes);
         var view = new TrainingView(steps, budget, o.BatchSize);
-        using var deadline = new CancellationTokenSource(budget);
-        view.Run(() =>
+        var fit = new FitOptions
         {
-            try { Training.Train(StepModel, store, ps => optim.Adam(ps, o.LearningRate), steps, run, progress: view, cancellation: deadline.Token); }
-            catch (OperationCanceledException) { /* the time budget is spent */ }
-        });
-        var trainSeconds = view.Elapsed.TotalSeconds;
-        var cpuPerStep = view.CpuTime.TotalMilliseconds / Math.Max(1, view.Steps);
-        Console.WriteLine($"trained {view.Steps} steps ({(double)view.Steps / perEpoch:0.#} epochs) in {trainSeconds:0.0} s: {view.Steps / trainSeconds:0.0} steps/s, {cpuPerStep:0} ms CPU time per step");
+            Steps = steps, Budget = budget, OnStep = view.Report,
+            CheckpointPath = o.Checkpoint, CheckpointEvery = o.Checkpoint is null ? 0 : 500,
+        };
+        FitResult? result = null;
+        view.Run(() => result = Training.Fit(StepModel, store, ps => optim.Adam(ps, o.LearningRate), fit, run));
+        var done = result!.StepsDone - result.FirstStep;
+        var trainSeconds = result.Elapsed.TotalSeconds;
+        var cpuPerStep = view.CpuTime.TotalMilliseconds / Math.Max(1, done);
+        var resumed = result.FirstStep > 0 ? $" (resumed at step {result.FirstStep} from {o.Checkpoint})" : "";
+        Console.WriteLine($"trained {done} steps{resumed} ({(double)result.StepsDone / perEpoch:0.#} epochs in all) in {trainSeconds:0.0} s, " +
+                          $"stopped by {result.StoppedBy.ToString().ToLowerInvariant()}: {done / trainSeconds:0.0} steps/s, {cpuPerStep:0} ms CPU time per step");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var metrics = Evaluation.Measure(vae, store, testX, test.Labels, (ulong)o.Seed + 1);
@@ -85,7 +88,7 @@ internal static class DemoRun
             $"pictures               {Path.Combine(o.Out, "reconstructions.png")}, {Path.Combine(o.Out, "samples.png")}";
         Console.WriteLine(summary);
         File.WriteAllText(Path.Combine(o.Out, "metrics.txt"),
-            $"estimator {Describe(o)}\nsteps {view.Steps}\ntrain seconds {trainSeconds:0.0}\nsteps per second {view.Steps / trainSeconds:0.00}\nCPU ms per step {cpuPerStep:0.0}\n" +
+            $"estimator {Describe(o)}\nsteps {done}\ntrain seconds {trainSeconds:0.0}\nsteps per second {done / trainSeconds:0.00}\nCPU ms per step {cpuPerStep:0.0}\n" +
             $"train ELBO (smoothed) {view.SmoothedElbo:F2}\n{summary}\n");
         return double.IsFinite(metrics.Elbo) && double.IsFinite(metrics.Iwae) ? 0 : 1;
     }

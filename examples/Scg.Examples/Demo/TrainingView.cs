@@ -10,7 +10,7 @@ namespace Scg.Examples.Demo;
 /// lines every <see cref="PlainEvery"/> otherwise (CI logs). Progress is the larger of the share of steps done
 /// and the share of the time budget spent.
 /// </summary>
-internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSize) : IProgress<TrainingStep>
+internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSize)
 {
     private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(15);
     private readonly Stopwatch clock = Stopwatch.StartNew();
@@ -55,6 +55,7 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
             });
     }
 
+    /// <summary>Takes one step's report (Training.Fit's OnStep, on the training thread).</summary>
     public void Report(TrainingStep value)
     {
         Steps = value.Step + 1;
