@@ -16,6 +16,7 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     private TimeSpan lastLine = TimeSpan.Zero;
+    private int lastLineStep = -1;
     private ProgressTask? bar;
 
     /// <summary>Steps done so far.</summary>
@@ -39,7 +40,7 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
         {
             Console.WriteLine($"training: up to {totalSteps} steps or {budget.TotalMinutes:0.##} min");
             train();
-            PlainLine();
+            if (lastLineStep != Steps) PlainLine();
             return;
         }
         AnsiConsole.Progress()
@@ -73,6 +74,7 @@ internal sealed class TrainingView(int totalSteps, TimeSpan budget, int batchSiz
     private void PlainLine()
     {
         lastLine = clock.Elapsed;
+        lastLineStep = Steps;
         Console.WriteLine($"step {Steps,6}  ELBO {SmoothedElbo,9:F2} nats/digit  {clock.Elapsed:mm\\:ss}  {Steps / Math.Max(1e-9, clock.Elapsed.TotalSeconds),6:F1} steps/s");
     }
 
