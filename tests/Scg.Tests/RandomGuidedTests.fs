@@ -1,0 +1,178 @@
+/// Random guided programs (RandomGuidedPrograms.fs) against their exact oracle: Guided.Pair's ELBO (plain, analytic KL,
+/// sticking the landing), Model.Subsample's full-data ELBO, Iwae.Build's K = 2 bound (plain and VIMCO); and the same
+/// harness rejecting a broken estimator of each.
+///
+/// Statistics. |z| < Stats.zBound = 5 per coordinate (two-sided 5.7e-7 under the null). z-tests that must pass:
+/// ELBO, 10 programs × 3 options × (4 gradient coordinates + 1 cost) = 150; the no-score calibration ≤ 10 × 4 = 40;
+/// subsampling, 8 programs × (1 cost + 4 coordinates) = 40; IWAE, 6 programs × (2 estimators × 4 + 1 bound) = 54.
+/// ≤ 284 z-tests: the file's false-alarm rate is below 284 × 5.7e-7 < 2e-4 (Bonferroni). All seeds are fixed.
+module Scg.Tests.RandomGuidedTests
+
+open System
+open Expecto
+open TorchSharp
+open Scg
+open Scg.Interpretation
+open Scg.Estimators
+open Scg.Objectives
+open Scg.Tracing
+open Scg.Tests.RandomScgTests
+open Scg.Tests.RandomPlatedOracle
+open Scg.Tests.RandomGuidedPrograms
+
+type private Generator = TorchSharp.torch.Generator
+
+let private runOpts (gen: Generator) (k: int) = RunOptions(Generator = gen, Particles = k, MaxPlateNesting = 1)
+
+/// M runs of K particles of the pair: per run, the gradient of each surrogate built from the trace, and `value`.
+let private chunksOf (g: GuidedProgram) (o: PairOptions) (m: int) (k: int) (seed: uint64)
+                     (surrogates: Trace -> Tensor list) (value: Trace -> float) =
+    let leaves = guidedLeaves g
+    use gen = new Generator(seed, torch.CPU)
+    let mdl = pairModel g o leaves
+    let results =
+        Array.init m (fun _ ->
+            use scope = torch.NewDisposeScope()
+            let trace = Interpreter.Sample(mdl, runOpts gen k).Trace
+            let v = value trace
+            v, gradsOfMany (surrogates trace) leaves)
+    results |> Array.map fst, results |> Array.map snd
+
+let private describeG name (samples: float[][]) (target: float[]) (g: GuidedProgram) =
+    let e = Stats.estimate samples
+    sprintf "%s: mean [%s] vs exact [%s] (se [%s]), max |z| = %.2f\n%O"
+        name (Stats.fmt e.Mean) (Stats.fmt target) (Stats.fmt e.StdErr) (zOf samples target) g
+
+let private programs mode (first: int) (n: int) (keep: GuidedProgram -> bool) =
+    Seq.initInfinite (fun i -> makeGuided mode (first + i)) |> Seq.filter keep |> Seq.truncate n |> Array.ofSeq
+
+let private hasNormal (g: GuidedProgram) = g.Latents |> Array.exists (fun l -> l.Est = GPath)
+let private hasScore (g: GuidedProgram) = g.Latents |> Array.exists (fun l -> match l.Est with GScore _ -> true | _ -> false)
+let private sampleAll (l: GLatent) = match l.Est with GEnum -> GScore false | e -> e
+
+/// The surrogate's mean gradient over all runs.
+let private build (t: Trace) = Surrogate.Build(t)
+
+/// log w_k = −(particle k's total cost), from the trace's costs and observations (the particle dim at −2).
+let private logWeights (t: Trace) =
+    let perParticle (v: Tensor) = if v.dim() >= 2 then v.sum(-1L) else v.sum()
+    let total =
+        t.Nodes
+        |> Seq.choose (fun n ->
+            match n with
+            | :? CostNode as c -> Some (perParticle c.Value)
+            | :? ObserveNode as o -> Some (perParticle (o.LogProb.neg()))
+            | _ -> None)
+        |> Seq.reduce (+)
+    -total.flatten()
+
+let private elboPrograms = lazy (programs ElboMode 100 10 (fun g -> hasNormal g || hasScore g))
+
+[<Tests>]
+let tests =
+    testList "RandomGuided" [
+        test "the oracle reproduces a hand-computed guided ELBO" {
+            // one global Bernoulli latent, q = Bern(σ(θ0)), p = Bern(σ(θ2)), x = 0.5 ~ N(y, 1)
+            let f (b: float) (th: float[]) : RandomPlatedPrograms.PForm = { POut = 1; PBias = [| b |]; PTheta = th; PParents = [] }
+            let site : RandomPlatedPrograms.PSite = { Id = 0; Kind = RandomPlatedPrograms.PBern (f 0.0 [| 1.0; 0.0; 0.0; 0.0 |]); Extra = RandomPlatedPrograms.NoExtra; Offsets = [| 0.0 |]; Plates = [] }
+            let mean = { (f 0.0 [| 0.0; 0.0; 0.0; 0.0 |]) with PParents = [ 0, [| 1.0 |] ] }
+            let o : RandomPlatedPrograms.PObs =
+                { OId = 1; OPlates = []; Mean = mean; OScale = RandomPlatedPrograms.PConst 1.0
+                  OExtra = RandomPlatedPrograms.NoExtra; OOffsets = [| 0.0 |]; X = [| 0.5 |] }
+            let obs = RandomPlatedPrograms.PObsN o
+            let g = { Theta0 = [| 0.3; 0.0; -0.4; 0.0 |]; Plate = { Name = "i"; Size = 2; Dim = -1 }; Batch = None
+                      Latents = [| { Site = site; Est = GEnum; Prior = RandomPlatedPrograms.PBern (f 0.0 [| 0.0; 0.0; 1.0; 0.0 |]) } |]
+                      Tail = [ obs ]; Seed = 1UL }
+            let sg x = 1.0 / (1.0 + exp -x)
+            let q, p = sg 0.3, sg -0.4
+            let nll y = 0.5 * log (2.0 * Math.PI) + 0.5 * (0.5 - y) ** 2.0
+            let expected = q * (log q - log p + nll 1.0) + (1.0 - q) * (log (1.0 - q) - log (1.0 - p) + nll 0.0)
+            let j, _ = exactG g negElbo
+            Expect.floatClose Accuracy.veryHigh j expected "−ELBO"
+            // and Scg with the latent enumerated is exact
+            let leaves = guidedLeaves g
+            let s = Surrogate.Build(Interpreter.Sample(pairModel g defaultPair leaves, RunOptions(Seed = 1UL, MaxPlateNesting = 1)).Trace)
+            Expect.floatClose Accuracy.veryHigh (s.Cost.item<float>()) expected "enumerated cost"
+        }
+
+        test "ELBO: Surrogate.Build of a guided run is unbiased (plain, analytic KL, sticking the landing) and its cost is −ELBO" {
+            let failures =
+                [ for g in elboPrograms.Value do
+                    let j, gstar = exactG g negElbo
+                    for (name, o) in [ "plain", defaultPair; "analytic KL", { defaultPair with AnalyticKl = true }; "STL", { defaultPair with Stl = true } ] do
+                        let costs, grads = chunksOf g o 30 300 (g.Seed + 1UL) (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
+                        let grads = grads |> Array.map List.head
+                        if not (zOf grads gstar < Stats.zBound) then yield describeG (name + " gradient") grads gstar g
+                        let cs = costs |> Array.map (fun c -> [| c |])
+                        if not (zOf cs [| j |] < Stats.zBound) then yield describeG (name + " cost") cs [| j |] g ]
+            if not failures.IsEmpty then failtestf "%d failure(s):\n%s" failures.Length (String.Join("\n\n", failures))
+        }
+
+        test "ELBO: the harness rejects the surrogate without the guide's score terms" {
+            let cases =
+                [ for g in programs ElboMode 300 10 hasScore do
+                    let gstar = snd (exactG g negElbo)
+                    let broken = snd (exactG g negElboNoScore)
+                    let o = { defaultPair with Est = sampleAll }
+                    let _, grads = chunksOf g o 30 300 (g.Seed + 2UL) (fun t -> [ build(t).Surrogate; naiveSurrogate t None ]) (fun _ -> 0.0)
+                    yield g, gstar, broken, grads |> Array.map List.head, grads |> Array.map (fun l -> l.[1]) ]
+            let problems =
+                [ for (g, gstar, broken, good, bad) in cases do
+                    if not (zOf good gstar < Stats.zBound) then yield describeG "sampled guide" good gstar g
+                    if not (zOf bad broken < Stats.zBound) then yield describeG "no score terms vs its expectation" bad broken g ]
+            Expect.isEmpty problems "the correct estimator passes; the broken one estimates its own exact expectation"
+            let visible = cases |> List.filter (fun (_, gstar, broken, _, bad) ->
+                let se = (Stats.estimate bad).StdErr
+                Array.exists2 (fun (a, b) s -> abs (a - b) > 0.1 && abs (a - b) > 8.0 * s) (Array.zip broken gstar) se)
+            let rejected = visible |> List.filter (fun (_, gstar, _, _, bad) -> zOf bad gstar >= Stats.zBound)
+            printfn "RandomGuided: no score terms rejected in %d of %d programs where the bias is visible" rejected.Length visible.Length
+            Expect.isGreaterThanOrEqual visible.Length 5 "enough programs where the score terms matter"
+            Expect.isGreaterThanOrEqual (float rejected.Length) (0.8 * float visible.Length) "the broken estimator is rejected in at least 80%"
+        }
+
+        test "subsampling: the minibatch cost and gradient are unbiased for the full-data ELBO; forgetting N / B is rejected" {
+            let gs = programs SubsampleMode 500 8 (fun _ -> true)
+            let failures, rejected =
+                gs
+                |> Array.map (fun g ->
+                    let j, gstar = exactG g negElbo
+                    let target = Array.append [| j |] gstar
+                    let run o seed =
+                        let costs, grads = chunksOf g o 200 40 seed (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
+                        Array.map2 (fun c (gr: float[] list) -> Array.append [| c |] gr.Head) costs grads
+                    let good = run defaultPair (g.Seed + 3UL)
+                    let bad = run { defaultPair with ForgetScale = true } (g.Seed + 3UL)
+                    (if zOf good target < Stats.zBound then None else Some (describeG "subsampled [cost, gradient]" good target g)),
+                    zOf bad target >= Stats.zBound)
+                |> Array.unzip
+            let failures = failures |> Array.choose id
+            if failures.Length > 0 then failtestf "%s" (String.Join("\n\n", failures))
+            let n = rejected |> Array.filter id |> Array.length
+            printfn "RandomGuided: forgetting the N / B scale rejected in %d of %d programs" n gs.Length
+            Expect.isGreaterThanOrEqual (float n) (0.8 * float gs.Length) "the unscaled minibatch is rejected in at least 80%"
+        }
+
+        test "IWAE (K = 2): plain and VIMCO gradients are unbiased, the bound's mean is exact; dropping the score signal is rejected" {
+            let gs = programs IwaeMode 700 6 hasScore
+            let mutable rejected = 0
+            let failures =
+                [ for g in gs do
+                    let j, gstar = exactG g negIwae2
+                    let surrogates (t: Trace) =
+                        let lw = logWeights t
+                        let mine = lw.logsumexp(0L) - log 2.0
+                        let plain = Iwae.Build(t)
+                        if abs (mine.item<float>() - plain.Bound.item<float>()) > 1e-9 then failwithf "log weights disagree with Iwae.Build's"
+                        [ plain.Surrogate; Iwae.Build(t, true).Surrogate; -mine ]
+                    let bounds, grads = chunksOf g defaultPair 2000 2 (g.Seed + 4UL) surrogates (fun t -> Iwae.Build(t).Bound.item<float>())
+                    for (i, name) in [ 0, "plain"; 1, "VIMCO" ] do
+                        let s = grads |> Array.map (fun l -> l.[i])
+                        if not (zOf s gstar < Stats.zBound) then yield describeG name s gstar g
+                    let bs = bounds |> Array.map (fun b -> [| -b |])
+                    if not (zOf bs [| j |] < Stats.zBound) then yield describeG "−bound" bs [| j |] g
+                    if zOf (grads |> Array.map (fun l -> l.[2])) gstar >= Stats.zBound then rejected <- rejected + 1 ]
+            if not failures.IsEmpty then failtestf "%d failure(s):\n%s" failures.Length (String.Join("\n\n", failures))
+            printfn "RandomGuided: IWAE without score signal rejected in %d of %d programs" rejected gs.Length
+            Expect.isGreaterThanOrEqual (float rejected) (0.8 * float gs.Length) "the broken estimator is rejected in at least 80%"
+        }
+    ]
