@@ -125,14 +125,17 @@ let makeGuided (mode: GMode) (seed: int) : GuidedProgram =
             let f = genForm plates coords 1 discrete 0.4 false
             PExp { f with PBias = f.PBias |> Array.map (fun b -> -0.3 + 0.5 * b) }
     /// The earlier latents a node in `plates` may read.
-    let visibleFrom (plates: PlateDef list) =
-        [ for s in sites do if not plates.IsEmpty || mode <> SubsampleMode || s.Plates.IsEmpty then yield s.Id ]
+    /// (A global latent reads only global latents: Scg credits a plated site element by element in a reopened
+    /// plate, which a global value mixing the elements in between would make unsound; see tests/README.md.)
+    let visibleFrom (plates: PlateDef list) (latent: bool) =
+        [ for s in sites do
+            if not plates.IsEmpty || s.Plates.IsEmpty || (mode <> SubsampleMode && not latent) then yield s.Id ]
     let nLatents = rnd.Next(1, 4)
     for id in 0 .. nLatents - 1 do
         let plated = chance 0.5
         let plates = if plated then [ plate ] else []
         let elems = if plated then size else 1
-        let vis = visibleFrom plates
+        let vis = visibleFrom plates true
         let disc = vis |> List.filter isDisc
         let roll = rnd.Next(10)
         let tryBits w = if bits + w * float elems <= maxBits then bits <- bits + w * float elems; true else false
@@ -165,14 +168,14 @@ let makeGuided (mode: GMode) (seed: int) : GuidedProgram =
           for o in 0 .. nObs - 1 do
               let plated = (mode = SubsampleMode && o = 0) || chance 0.5
               let plates = if plated then [ plate ] else []
-              let vis = visibleFrom plates
+              let vis = visibleFrom plates false
               nextId <- nextId + 1
               yield PObsN { OId = nextId; OPlates = plates; Mean = genForm plates [ 2; 3 ] 1 vis 1.0 true
                             OScale = genScale plates [ 2; 3 ] (vis |> List.filter isDisc); OExtra = NoExtra; OOffsets = [| 0.0 |]
                             X = Array.init (if plated then size else 1) (fun _ -> coefR -2.0 2.0) }
           if chance 0.5 then
               let plates = if chance 0.5 then [ plate ] else []
-              let vis = visibleFrom plates
+              let vis = visibleFrom plates false
               nextId <- nextId + 1
               let y1 = genForm plates [ 2; 3 ] 1 vis 1.0 true
               yield PCostN { CId = nextId; CPlates = plates; S = coefR -0.5 0.5; Y1 = y1

@@ -13,6 +13,7 @@ open Expecto
 open TorchSharp
 open Scg
 open Scg.Interpretation
+open Scg.Distributions
 open Scg.Estimators
 open Scg.Objectives
 open Scg.Tracing
@@ -66,11 +67,42 @@ let private logWeights (t: Trace) =
         |> Seq.reduce (+)
     -total.flatten()
 
-let private elboPrograms = lazy (programs ElboMode 100 10 (fun g -> hasNormal g || hasScore g))
+let private elboPrograms = lazy (programs ElboMode 100 8 (fun g -> hasNormal g || hasScore g))
 
 [<Tests>]
 let tests =
     testList "RandomGuided" [
+        test "a subsampled plate opened twice in one run, or in a guide and its model, takes one minibatch" {
+            // Found by the random subsampling test: each Model.Subsample call drew its own minibatch, so a guide's local
+            // latents and the model's data (or two openings of one plate) were different data points.
+            let seen = Collections.Generic.List<int64[]>()
+            let record (idx: Tensor) = seen.Add(idx.data<int64>().ToArray()); Model.Return(())
+            let twice = mb {
+                let! _ = Model.Subsample("data", 10L, 3L, fun idx -> record idx)
+                let! _ = Model.Subsample("data", 10L, 3L, fun idx -> record idx)
+                return () }
+            for seed in 1UL .. 5UL do
+                seen.Clear()
+                Interpreter.Sample(twice, RunOptions(Seed = seed)) |> ignore
+                Expect.sequenceEqual seen.[1] seen.[0] (sprintf "seed %d: the same minibatch when the plate is reopened" seed)
+                seen.Clear()
+                let guide = Model.Subsample("data", 10L, 3L, fun idx -> mb {
+                    do! record idx
+                    let! _ = Model.Sample("z", Normal(torch.zeros(3L, dtype = ScalarType.Float64), torch.ones(3L, dtype = ScalarType.Float64)))
+                    return () })
+                let generative = Model.Subsample("data", 10L, 3L, fun idx -> mb {
+                    do! record idx
+                    let! _ = Model.Sample("z", Normal(torch.zeros(3L, dtype = ScalarType.Float64), torch.ones(3L, dtype = ScalarType.Float64)))
+                    return () })
+                Interpreter.Sample(Guided.Pair(guide, generative), RunOptions(Seed = seed)) |> ignore
+                Expect.sequenceEqual seen.[1] seen.[0] (sprintf "seed %d: the model's minibatch is the guide's" seed)
+            let other = mb {
+                let! _ = Model.Subsample("data", 10L, 3L, fun idx -> Model.Return(()))
+                let! _ = Model.Subsample("data", 10L, 4L, fun idx -> Model.Return(()))
+                return () }
+            ErrorTests.throwsMentioning [ "'data'"; "10"; "4" ] (fun () -> Interpreter.Sample(other) |> ignore)
+        }
+
         test "the oracle reproduces a hand-computed guided ELBO" {
             // one global Bernoulli latent, q = Bern(σ(θ0)), p = Bern(σ(θ2)), x = 0.5 ~ N(y, 1)
             let f (b: float) (th: float[]) : RandomPlatedPrograms.PForm = { POut = 1; PBias = [| b |]; PTheta = th; PParents = [] }
@@ -100,7 +132,7 @@ let tests =
                 [ for g in elboPrograms.Value do
                     let j, gstar = exactG g negElbo
                     for (name, o) in [ "plain", defaultPair; "analytic KL", { defaultPair with AnalyticKl = true }; "STL", { defaultPair with Stl = true } ] do
-                        let costs, grads = chunksOf g o 30 300 (g.Seed + 1UL) (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
+                        let costs, grads = chunksOf g o 30 200 (g.Seed + 1UL) (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
                         let grads = grads |> Array.map List.head
                         if not (zOf grads gstar < Stats.zBound) then yield describeG (name + " gradient") grads gstar g
                         let cs = costs |> Array.map (fun c -> [| c |])
@@ -110,11 +142,11 @@ let tests =
 
         test "ELBO: the harness rejects the surrogate without the guide's score terms" {
             let cases =
-                [ for g in programs ElboMode 300 10 hasScore do
+                [ for g in programs ElboMode 300 8 hasScore do
                     let gstar = snd (exactG g negElbo)
                     let broken = snd (exactG g negElboNoScore)
                     let o = { defaultPair with Est = sampleAll }
-                    let _, grads = chunksOf g o 30 300 (g.Seed + 2UL) (fun t -> [ build(t).Surrogate; naiveSurrogate t None ]) (fun _ -> 0.0)
+                    let _, grads = chunksOf g o 30 200 (g.Seed + 2UL) (fun t -> [ build(t).Surrogate; naiveSurrogate t None ]) (fun _ -> 0.0)
                     yield g, gstar, broken, grads |> Array.map List.head, grads |> Array.map (fun l -> l.[1]) ]
             let problems =
                 [ for (g, gstar, broken, good, bad) in cases do
@@ -131,14 +163,14 @@ let tests =
         }
 
         test "subsampling: the minibatch cost and gradient are unbiased for the full-data ELBO; forgetting N / B is rejected" {
-            let gs = programs SubsampleMode 500 8 (fun _ -> true)
+            let gs = programs SubsampleMode 500 6 (fun _ -> true)
             let failures, rejected =
                 gs
                 |> Array.map (fun g ->
                     let j, gstar = exactG g negElbo
                     let target = Array.append [| j |] gstar
                     let run o seed =
-                        let costs, grads = chunksOf g o 200 40 seed (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
+                        let costs, grads = chunksOf g o 40 20 seed (fun t -> [ build(t).Surrogate ]) (fun t -> build(t).Cost.item<float>())
                         Array.map2 (fun c (gr: float[] list) -> Array.append [| c |] gr.Head) costs grads
                     let good = run defaultPair (g.Seed + 3UL)
                     let bad = run { defaultPair with ForgetScale = true } (g.Seed + 3UL)
@@ -153,7 +185,7 @@ let tests =
         }
 
         test "IWAE (K = 2): plain and VIMCO gradients are unbiased, the bound's mean is exact; dropping the score signal is rejected" {
-            let gs = programs IwaeMode 700 6 hasScore
+            let gs = programs IwaeMode 700 5 hasScore
             let mutable rejected = 0
             let failures =
                 [ for g in gs do
@@ -164,7 +196,7 @@ let tests =
                         let plain = Iwae.Build(t)
                         if abs (mine.item<float>() - plain.Bound.item<float>()) > 1e-9 then failwithf "log weights disagree with Iwae.Build's"
                         [ plain.Surrogate; Iwae.Build(t, true).Surrogate; -mine ]
-                    let bounds, grads = chunksOf g defaultPair 2000 2 (g.Seed + 4UL) surrogates (fun t -> Iwae.Build(t).Bound.item<float>())
+                    let bounds, grads = chunksOf g defaultPair 500 2 (g.Seed + 4UL) surrogates (fun t -> Iwae.Build(t).Bound.item<float>())
                     for (i, name) in [ 0, "plain"; 1, "VIMCO" ] do
                         let s = grads |> Array.map (fun l -> l.[i])
                         if not (zOf s gstar < Stats.zBound) then yield describeG name s gstar g
@@ -176,3 +208,5 @@ let tests =
             Expect.isGreaterThanOrEqual (float rejected) (0.8 * float gs.Length) "the broken estimator is rejected in at least 80%"
         }
     ]
+
+
