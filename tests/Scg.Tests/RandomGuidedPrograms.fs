@@ -10,10 +10,12 @@
 /// pathwise. The model samples the same names in the same plates, in the same order: priors affine in θ and in
 /// earlier latents (the same restrictions), then 1–3 Normal observations of fixed data (mean affine in θ and the
 /// latents, scale constant or exp(θ, discrete latents)), global or in the plate, and 0–1 cost s·y1·y2 + y3. A
-/// plated node reads a plated latent element by element, a global node reads the sum of its elements; in
-/// subsampling mode global nodes read only global latents (a sum over a minibatch would be biased). Every plated
-/// node opens the plate anew (Model.Plate, or Model.Subsample in subsampling mode: guide and model share one
-/// minibatch), with a bias per element, so elements are not exchangeable.
+/// plated node reads a plated latent element by element; a global observation or cost reads the sum of its
+/// elements (not in subsampling mode: a sum over a minibatch would be biased); a global latent reads only global
+/// latents (Scg credits a plated site element by element in a reopened plate, which a global value mixing the
+/// elements in between makes unsound: tests/README.md). Every plated node opens the plate anew (Model.Plate, or
+/// Model.Subsample in subsampling mode: guide and model share one minibatch), with a bias per element, so
+/// elements are not exchangeable.
 ///
 /// Oracle. The guide's latents are unrolled into the flat Graph of RandomScgTests (RandomPlatedOracle.unroll) and
 /// enumerated there: rows of the discrete elements with probability q(row) (differentiable), the Normal elements
@@ -377,6 +379,14 @@ let negIwae2 (g: GuidedProgram) (theta: Tensor) =
     let lw = -total
     let pairs = torch.logaddexp(lw.unsqueeze(1), lw.unsqueeze(0)) - log 2.0
     let weights = logq.unsqueeze(1).exp() * logq.unsqueeze(0).exp()
+    -(weights * pairs).sum()
+
+/// The expectation of the IWAE estimator without score terms: the pairs' probabilities detached.
+let negIwae2NoScore (g: GuidedProgram) (theta: Tensor) =
+    let logq, total = rowTerms g theta
+    let lw = -total
+    let pairs = torch.logaddexp(lw.unsqueeze(1), lw.unsqueeze(0)) - log 2.0
+    let weights = (logq.unsqueeze(1).exp() * logq.unsqueeze(0).exp()).detach()
     -(weights * pairs).sum()
 
 /// Value and gradient of an oracle at θ0.
