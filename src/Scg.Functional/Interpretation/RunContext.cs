@@ -306,15 +306,29 @@ internal sealed partial class RunContext
         return t.mul(factor);
     }
 
-    /// <summary>B indices drawn without replacement from 0 … N − 1 with the run's generator (int64).</summary>
+    /// <summary>B indices drawn without replacement from 0 … N − 1 with the run's generator (int64), once per plate name and
+    /// run: a plate subsampled again in the same run (reopened, or in a guide and then its model) gets the same ones.</summary>
     public Tensor SubsampleIndices(string name, long size, long subsampleSize)
     {
         if (subsampleSize < 1 || subsampleSize > size)
             throw new ArgumentOutOfRangeException(nameof(subsampleSize),
                 $"Plate '{name}': the subsample size must lie in 1 … {size} (got {subsampleSize}).");
+        // one minibatch per plate and run: a reopened plate, and a guide's plate and its model's, share elements
+        if (subsamples.TryGetValue(name, out var drawn))
+        {
+            if (drawn.Size != size || drawn.SubsampleSize != subsampleSize)
+                throw new ArgumentException(
+                    $"Plate '{name}' was subsampled earlier in this run as {drawn.SubsampleSize} of {drawn.Size} and now as {subsampleSize} " +
+                    $"of {size}; every opening of a subsampled plate (in a guide and its model too) must give the same sizes.");
+            return drawn.Indices;
+        }
         using var permutation = randperm(size, generator: generator);
-        return permutation.narrow(0, 0, subsampleSize).clone();
+        var indices = permutation.narrow(0, 0, subsampleSize).clone();
+        subsamples[name] = (size, subsampleSize, indices);
+        return indices;
     }
+
+    private readonly Dictionary<string, (long Size, long SubsampleSize, Tensor Indices)> subsamples = new(StringComparer.Ordinal);
 
     private static bool LeadingOnes(long[] shape, int count)
     {

@@ -14,7 +14,9 @@ public static partial class Model
     /// estimate of the full data set's, and so is its gradient. Sample sites' own log-probabilities are not scaled:
     /// a score-function site is credited with the scaled costs after it.
     /// </summary>
-    /// <remarks>A replay draws a fresh minibatch: replay a subsampled model only with values that do not depend on
+    /// <remarks>One minibatch per plate and run: a plate subsampled again in the same run (reopened, or in a guide and then in
+    /// its model, <see cref="Objectives.Guided"/>) gets the same indices, so its elements are the same data points; its sizes must
+    /// then be the same. A replay draws a fresh minibatch: replay a subsampled model only with values that do not depend on
     /// which points were drawn.</remarks>
     /// <typeparam name="T">The body's value type.</typeparam>
     /// <param name="name">The plate's name.</param>
