@@ -65,7 +65,7 @@ public static class PolicyGradient
             if (options.Lambda is { } lambda)
             {
                 var aliveNext = cat([alive[TensorIndex.Slice(1)], zeros_like(alive[TensorIndex.Slice(0, 1)])]);
-                signal = Returns.Advantages(detachedCosts, v, aliveNext, gamma, lambda);
+                signal = Returns.Advantages(detachedCosts, v, alive, aliveNext, gamma, lambda);
                 target = signal + v;
             }
             else
