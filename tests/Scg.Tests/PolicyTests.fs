@@ -235,6 +235,40 @@ let tests =
             }
         ]
 
+        testList "policy search" [
+            test "training on the MDP lowers its exact expected cost (baseline and actor-critic)" {
+                for gradient in [ PolicyGradientOptions(); PolicyGradientOptions(Value = ValueFunction("v", torch.nn.Linear(2L, 1L, dtype = ScalarType.Float64)), Lambda = Nullable 0.5) ] do
+                    let store = ParamStore()
+                    let policy = Func<Tensor, int, Model<Distribution>>(fun obs _ ->
+                        Model.Map(Model.Param("theta", fun () -> torch.zeros(2L, 2L, dtype = ScalarType.Float64)), fun theta -> Categorical.FromLogits(obs.matmul(theta)) :> Distribution))
+                    let result = PolicySearch.Train(Mdp(64L), policy, store, PolicySearchOptions(Horizon = horizon, LearningRate = 0.1, MaxEpisodes = 64 * 30, Seed = 3UL, Gradient = gradient))
+                    let before = (exactObjective (torch.zeros(2L, 2L, dtype = ScalarType.Float64)) 1.0).item<float>()
+                    let after = (exactObjective (store.["theta"].detach()) 1.0).item<float>()
+                    Expect.equal result.Updates 30 "30 updates of 64 episodes"
+                    Expect.isLessThan after (before - 0.3) (sprintf "exact J: %.3f before, %.3f after" before after)
+            }
+            test "a short CartPole run (smoke): the loop runs and its returns are finite and in [1, 200]" {
+                for lambda in [ Nullable(); Nullable 0.9 ] do
+                    torch.manual_seed(1L) |> ignore
+                    let net = torch.nn.Sequential(torch.nn.Linear(4L, 16L), torch.nn.Tanh(), torch.nn.Linear(16L, 2L))
+                    let value = ValueFunction("value", torch.nn.Sequential(torch.nn.Linear(4L, 16L), torch.nn.Tanh(), torch.nn.Linear(16L, 1L)))
+                    let policy = Func<Tensor, int, Model<Distribution>>(fun obs _ ->
+                        Model.Map(Model.Module("policy", net), fun m -> Categorical.FromLogits(m.call(obs)) :> Distribution))
+                    let options = PolicySearchOptions(MaxEpisodes = 32, Seed = 1UL, Solved = Func<_, _>(CartPole.IsSolved),
+                                                      Gradient = PolicyGradientOptions(Gamma = 0.99, DropStateDiscount = true, Value = value, Lambda = lambda))
+                    let result = PolicySearch.Train(CartPole(8L), policy, ParamStore(), options)
+                    Expect.equal result.Returns.Count 32 "32 episodes"
+                    Expect.equal result.Updates 4 "4 updates"
+                    Expect.isNone (Option.ofNullable result.EpisodesToSolve) "not solved in 32 episodes"
+                    Expect.all result.Returns (fun r -> Double.IsFinite r && r >= 1.0 && r <= 200.0) (sprintf "returns %A" result.Returns)
+            }
+            test "CartPole.IsSolved: an average of at least 195 over the last 100 episodes" {
+                Expect.isFalse (CartPole.IsSolved(Array.create 99 200.0)) "fewer than 100 episodes"
+                Expect.isTrue (CartPole.IsSolved(Array.append [| 0.0 |] (Array.create 100 195.0))) "the last 100 at 195"
+                Expect.isFalse (CartPole.IsSolved(Array.append (Array.create 99 196.0) [| 50.0 |])) "a bad last episode"
+            }
+        ]
+
         testList "CartPole" [
             test "one Euler step matches values computed by hand from the cart-pole equations" {
                 // x = 0.01, ẋ = −0.02, θ = 0.1, θ̇ = 0.3; temp = (F + m_p l θ̇² sin θ) / (m_c + m_p),

@@ -37,6 +37,17 @@ public sealed record CartPole(long Count, ScalarType Type = ScalarType.Float32) 
     /// <summary>The average return over 100 consecutive episodes that counts as solved.</summary>
     public const double SolvedReturn = 195.0;
 
+    /// <summary>True when the last 100 episodes' average return is at least 195 (the task's definition of solved).</summary>
+    /// <param name="returns">Every episode's return so far, oldest first.</param>
+    public static bool IsSolved(System.Collections.Generic.IReadOnlyList<double> returns)
+    {
+        ArgumentNullException.ThrowIfNull(returns);
+        if (returns.Count < 100) return false;
+        var sum = 0.0;
+        for (var i = returns.Count - 100; i < returns.Count; i++) sum += returns[i];
+        return sum / 100 >= SolvedReturn;
+    }
+
     /// <summary>The number of cart-poles, checked.</summary>
     public long Count { get; init; } = Count >= 1 ? Count : throw new ArgumentOutOfRangeException(nameof(Count), $"CartPole needs at least one environment (got {Count}).");
 
