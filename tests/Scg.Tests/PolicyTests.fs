@@ -8,7 +8,8 @@
 ///
 /// STATISTICAL tests. Each z-tested configuration draws 100 runs of 256 environments (fixed seeds) and compares the mean
 /// gradient (4 coordinates) with the exact one: |z| < Stats.zBound = 5, 5.7e-7 two-sided per coordinate under the
-/// null. 7 configurations must pass (28 coordinates), so this file's false-alarm rate is below 28 × 5.7e-7 < 2e-5
+/// null. 8 configurations must pass (29 coordinates, one of them the pathwise case's μ), so this file's false-alarm rate
+/// is below 29 × 5.7e-7 < 2e-5
 /// (Bonferroni). The broken estimators (state discount dropped with γ = 0.5; a baseline that reads the action; a
 /// one-step critic that is not exact) must be rejected with |z| > 5: their biases are many standard errors (the
 /// messages print the |z| seen), and the seeds are fixed, so a commit always passes or always fails.
@@ -139,12 +140,32 @@ let tests =
                 passes "Surrogate.Build" 16UL 1.0 (fun _ r -> Surrogate.Build(r.Trace).Surrogate / 256.0) }
             test "Surrogate.Build with Baseline.Learned reading the state s_t (a non-descendant of a_t) is unbiased" {
                 let net = fixedValue ()
-                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("vs", net.Module, [| sprintf "s%d" t |], fun xs -> oneHot xs.[0])) :> SiteEstimator
+                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("vs", net.Module, [| sprintf "s%d" t |], fun xs -> oneHot xs.[0]))
                 let theta = freshTheta ()
                 let m = PolicyRollout.Model(Mdp(256L), policyOf theta, horizon, actionEstimator = Func<int, SiteEstimator>(est))
                 use gen = new torch.Generator(17UL, torch.CPU)
                 let samples = Stats.gradients 100 [ theta ] (fun _ -> Surrogate.Build(Interpreter.Sample(m, RunOptions(Generator = gen)).Trace).Surrogate / 256.0)
                 let z = Stats.maxAbsZ (Stats.estimate samples) (exactGradient 1.0)
+                Expect.isLessThan z Stats.zBound (sprintf "max |z| = %.2f" z) }
+            test "pathwise continuous actions: a ~ Normal(μ, 1), cost (a − 2)² per step, gradient through the costs" {
+                // two steps, no termination: J_γ = (1 + γ) ((μ − 2)² + 1), dJ/dμ = 2 (1 + γ) (μ − 2)
+                let env =
+                    { new IBatchedEnvironment with
+                        member _.Count = 256L
+                        member _.Reset() =
+                            let z = torch.zeros(256L, 1L, dtype = ScalarType.Float64)
+                            Model.Return(EnvironmentStep(z, z, torch.zeros(256L, dtype = ScalarType.Float64), torch.zeros(256L, dtype = ScalarType.Bool)))
+                        member _.Step(prev, a, _) =
+                            Model.Return(EnvironmentStep(prev.State, prev.Observation, -(a - 2.0).square(), torch.zeros(256L, dtype = ScalarType.Bool))) }
+                let mu = torch.tensor(0.5, dtype = ScalarType.Float64, requires_grad = true)
+                let policy = Func<Tensor, int, Model<Distribution>>(fun _ _ -> Model.Return(Normal(mu, torch.ones_like(mu)) :> Distribution))
+                let m = PolicyRollout.Model(env, policy, 2)
+                use gen = new torch.Generator(18UL, torch.CPU)
+                let samples = Stats.gradients 100 [ mu ] (fun _ ->
+                    let r = Interpreter.Sample(m, RunOptions(Generator = gen))
+                    Expect.isFalse (r.Trace.Sample("a0").IsScoreFunction) "the action is pathwise"
+                    PolicyGradient.Build(r.Trace, r.Value, PolicyGradientOptions(Gamma = 0.5)).Surrogate)
+                let z = Stats.maxAbsZ (Stats.estimate samples) [| 2.0 * 1.5 * (0.5 - 2.0) |]
                 Expect.isLessThan z Stats.zBound (sprintf "max |z| = %.2f" z) }
             test "broken: dropping the state discount γ^t with γ = 0.5 is rejected against J_γ" {
                 rejected "DropStateDiscount" 21UL 0.5 (pg (PolicyGradientOptions(Gamma = 0.5, DropStateDiscount = true))) }
@@ -210,7 +231,7 @@ let tests =
         testList "refusals" [
             test "Baseline.Learned reading the action it baselines is refused, naming both" {
                 let net = fixedValue ()
-                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("va", net.Module, [| sprintf "a%d" t |], fun xs -> oneHot xs.[0])) :> SiteEstimator
+                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("va", net.Module, [| sprintf "a%d" t |], fun xs -> oneHot xs.[0]))
                 let theta = freshTheta ()
                 let m = PolicyRollout.Model(Mdp(4L), policyOf theta, horizon, actionEstimator = Func<int, SiteEstimator>(est))
                 let r = Interpreter.Sample(m, RunOptions(Seed = 1UL))
@@ -218,7 +239,7 @@ let tests =
             }
             test "Baseline.Learned reading the next state s_{t+1} (a descendant of a_t) is refused" {
                 let net = fixedValue ()
-                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("vn", net.Module, [| sprintf "s%d" (t + 1) |], fun xs -> oneHot xs.[0])) :> SiteEstimator
+                let est t = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("vn", net.Module, [| sprintf "s%d" (t + 1) |], fun xs -> oneHot xs.[0]))
                 let theta = freshTheta ()
                 let m = PolicyRollout.Model(Mdp(4L), policyOf theta, horizon, actionEstimator = Func<int, SiteEstimator>(est))
                 let r = Interpreter.Sample(m, RunOptions(Seed = 1UL))
