@@ -17,6 +17,8 @@ namespace Scg.Policy;
 /// only of element n of later steps (the plate), so <see cref="Estimators.Surrogate.Build"/> on the run's trace already
 /// credits each action with the costs after it in its own episode (the γ = 1 cost-to-go). <see cref="PolicyGradient.Build"/>
 /// adds discounting, masking of score terms after an episode's end, value baselines, critics and GAE(λ).
+/// (Surrogate.Build does not mask the actions taken after an episode's end: their cost-to-go is zero, so without a
+/// baseline their terms vanish; with one they add terms of mean zero: unbiased, but noisier.)
 /// </remarks>
 public static class PolicyRollout
 {
