@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Scg.Estimators;
 using Scg.Tracing;
 using static TorchSharp.torch;
@@ -37,8 +38,14 @@ public static class Iwae
     /// without <c>analyticKl</c>.</param>
     /// <exception cref="ArgumentException">The run has no particles, VIMCO is asked for with K &lt; 2, or DReG on a trace
     /// whose pathwise guide sites' log q keep q's parameters (no <c>stickTheLanding</c>) or that has closed-form KL terms.</exception>
-    /// <exception cref="NotSupportedException">The trace has enumerated sites.</exception>
-    public static IwaeObjective Build(Trace trace, bool vimco = false, bool dreg = false)
+    /// <param name="dataPlate">The name of a plate over independent data points (a VAE's minibatch): the bound is then
+    /// the sum over its elements b of log (1/K) Σ_k w_kb, one bound per data point, as an IWAE is usually reported, and
+    /// every learning signal is per element. Without it the whole run is one importance weight per particle, whose
+    /// bound on a batch of B points is far looser (one particle's weight dominates the product over B). Every sample
+    /// site, cost and observation must then be inside the plate (a global latent couples the data points).</param>
+    /// <exception cref="NotSupportedException">The trace has enumerated sites; or, with <paramref name="dataPlate"/>, the
+    /// plate is subsampled (its costs are scaled by N/B, which a per-point log-mean-exp cannot undo).</exception>
+    public static IwaeObjective Build(Trace trace, bool vimco = false, bool dreg = false, string? dataPlate = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         var particles = trace.ParticlePlate
@@ -49,17 +56,25 @@ public static class Iwae
         if (trace.HasEnumeration)
             throw new NotSupportedException("Iwae.Build: enumerated sites are not supported; sample them.");
 
-        var logWeights = -PlateReduction.PerParticle(trace, Surrogate.CostOf, particles)!.flatten();
-        var bound = logWeights.logsumexp(0) - Math.Log(k);
+        var data = dataPlate is null ? null : DataPlate(trace, dataPlate, particles);
+        // log w: [K] for the whole run, or [K, B] with one column per element of the data plate
+        var logWeights = -(data is null
+            ? PlateReduction.PerParticle(trace, Surrogate.CostOf, particles)!.flatten()
+            : PerElement(trace, Surrogate.CostOf, particles, data)!);
+        var bounds = logWeights.logsumexp(0) - Math.Log(k);                    // [] or [B]
+        var bound = data is null ? bounds : bounds.sum();
         Tensor surrogate = -bound;
-        var scores = PlateReduction.PerParticle(trace, n => n is SampleNode { IsScoreFunction: true } ? n.Reduced! : null, particles)?.flatten();
+        Func<TraceNode, Tensor?> score = n => n is SampleNode { IsScoreFunction: true } ? n.Reduced! : null;
+        var scores = data is null
+            ? PlateReduction.PerParticle(trace, score, particles)?.flatten()
+            : PerElement(trace, score, particles, data);
         if (scores is not null)
         {
             Tensor signal;
             using (no_grad())
             {
                 var detached = logWeights.detach();
-                signal = vimco ? bound.detach() - LeaveOneOut(detached) : bound.detach().expand(k);
+                signal = vimco ? bounds.detach() - LeaveOneOut(detached) : bounds.detach().expand_as(detached);
             }
             surrogate = surrogate - scores.mul(signal).sum();
         }
@@ -85,13 +100,59 @@ public static class Iwae
         return surrogate + (through - through.detach());
     }
 
-    /// <summary>L₋ₖ for every k: the bound with log w_k replaced by the mean of the other log weights.</summary>
+    /// <summary>L₋ₖ for every k (and every data point, for log weights of shape [K, B]): the bound with log w_k replaced
+    /// by the mean of the other log weights.</summary>
     private static Tensor LeaveOneOut(Tensor logWeights)
     {
         var k = logWeights.shape[0];
-        var others = (logWeights.sum() - logWeights) / (k - 1);                 // [K]
-        var matrix = logWeights.unsqueeze(0).expand(k, k).clone();             // row k: the K log weights
-        matrix.diagonal().copy_(others);                                       // … with entry k replaced
+        var others = (logWeights.sum(0, keepdim: true) - logWeights) / (k - 1);    // [K] or [K, B]
+        var sizes = logWeights.shape.Prepend(k).ToArray();
+        var matrix = logWeights.unsqueeze(0).expand(sizes).clone();                // row k: the K log weights
+        var diagonal = matrix.diagonal(0, 0, 1);                                    // [K] or [B, K]
+        diagonal.copy_(logWeights.dim() == 1 ? others : others.t());               // … with entry k replaced
         return matrix.logsumexp(1) - Math.Log(k);
+    }
+
+    /// <summary>The data plate named <paramref name="name"/>, checked: present, not the particles, not subsampled.</summary>
+    private static PlateFrame DataPlate(Trace trace, string name, PlateFrame particles)
+    {
+        var plate = trace.Plates.FirstOrDefault(p => p.Name == name)
+            ?? throw new ArgumentException(
+                $"Iwae.Build: the run has no plate '{name}' (its plates: {string.Join(", ", trace.Plates.Where(p => !p.IsParticles).Select(p => $"'{p.Name}'"))}).",
+                "dataPlate");
+        if (plate.IsParticles)
+            throw new ArgumentException("Iwae.Build: dataPlate names the particle plate; name the plate over the data points.", "dataPlate");
+        if (plate.Scale != 1.0)
+            throw new NotSupportedException(
+                $"Iwae.Build: plate '{name}' is subsampled (its costs are scaled by {plate.Scale:G4}); a per-point bound needs unscaled " +
+                "log weights. Use a plain Model.Plate over the minibatch and scale the bound yourself.");
+        return plate;
+    }
+
+    /// <summary>
+    /// The sum over the picked nodes of their tensors reduced to [K, B] (particles × elements of the data plate); a node
+    /// outside the data plate is an error naming it. Null when the selector picks none.
+    /// </summary>
+    private static Tensor? PerElement(Trace trace, Func<TraceNode, Tensor?> select, PlateFrame particles, PlateFrame data)
+    {
+        Tensor? total = null;
+        foreach (var node in trace.Nodes)
+        {
+            if (select(node) is not { } t) continue;
+            if ((node.PlateMask & (1UL << data.Id)) == 0)
+                throw new ArgumentException(
+                    $"Iwae.Build: '{node.Name}' is outside plate '{data.Name}', so the data points are not independent given " +
+                    "their own latents and a per-point bound does not exist. Leave dataPlate null for one bound over the whole run.",
+                    "dataPlate");
+            var rank = Math.Max(t.Dimensions, Math.Max(-particles.Dim, -data.Dim));
+            while (t.Dimensions < rank) t = t.unsqueeze(0);
+            var (p, d) = (rank + particles.Dim, rank + data.Dim);
+            var others = Enumerable.Range(0, (int)rank).Where(a => a != p && a != d).Select(a => (long)a).ToArray();
+            var part = others.Length == 0 ? t : t.sum(others);                  // the two axes left, in their order
+            if (p > d) part = part.t();
+            part = part.expand(particles.Size, data.Size);
+            total = total is null ? part : total + part;
+        }
+        return total;
     }
 }
