@@ -117,9 +117,11 @@ public static class Training
     /// <see cref="RunOptions.Params"/> must be null or <paramref name="store"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="options"/> names another store, or a fit option is out of range.</exception>
     /// <exception cref="InvalidOperationException">The model creates no parameter.</exception>
-    /// <exception cref="TrainingStepException">A step failed: its objective has no gradient or is not finite, or
-    /// running the model or building the objective raised an error (its <c>InnerException</c>); the message starts
-    /// with the step's number.</exception>
+    /// <exception cref="TrainingStepException">A step failed (the first run, which creates the parameters, counts as the
+    /// first step): its objective has no gradient or is not finite, or running the model or building the objective raised
+    /// an error (its <c>InnerException</c>); the message starts with the step's number.</exception>
+    /// <exception cref="InvalidOperationException">Also: the checkpoint was written by another model or optimizer (its
+    /// parameter shapes, names or optimizer state differ); the message names the file.</exception>
     public static FitResult Fit<T>(
         Func<int, Model<T>> modelForStep,
         ParamStore store,
@@ -138,21 +140,47 @@ public static class Training
         if (fit.Budget is { } budget && budget < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(fit), budget, "FitOptions.Budget must not be negative.");
         var checkpoint = fit.CheckpointPath is { } path && fit.Resume && File.Exists(path) ? Checkpoint.Read(path) : null;
-        checkpoint?.RestoreStore(store);
         var first = checkpoint?.Step ?? 0;
-        var (optimizer, prepared) = Prepare(modelForStep, store, makeOptimizer, options, fit.Surrogate, "Training.Fit", first);
-        checkpoint?.RestoreOptimizer(optimizer);
+        // the model creates its parameters first, so that a checkpoint of another model fails on their shapes by name
+        var (optimizer, prepared) = Prepare(modelForStep, store, makeOptimizer, options, fit.Surrogate, "Training.Fit", first,
+                                            () => Restore(checkpoint, c => c.RestoreStore(store)));
+        Restore(checkpoint, c => c.RestoreOptimizer(optimizer));
         return Loop(modelForStep, optimizer, prepared, fit, first, checkpoint, store, throwOnCancel: false);
+    }
+
+    /// <summary>Restores part of a checkpoint, turning a mismatch into an error that names the file and the way out.</summary>
+    private static void Restore(Checkpoint? checkpoint, Action<Checkpoint> restore)
+    {
+        if (checkpoint is null) return;
+        try
+        {
+            restore(checkpoint);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException(
+                $"Training.Fit: the checkpoint '{checkpoint.Path}' does not fit this model and optimizer ({e.Message}). It was " +
+                "written by another model, another optimizer or other parameter shapes: delete it, or set FitOptions.Resume = false " +
+                "to start afresh (the file is then overwritten).", e);
+        }
     }
 
     private static (optim.Optimizer Optimizer, RunOptions Options) Prepare<T>(
         Func<int, Model<T>> modelForStep, ParamStore store, Func<IEnumerable<Parameter>, optim.Optimizer> makeOptimizer,
-        RunOptions? options, SurrogateOptions? surrogate, string caller, int first)
+        RunOptions? options, SurrogateOptions? surrogate, string caller, int first, Action? afterInitialize = null)
     {
         if (options?.Params is { } other && !ReferenceEquals(other, store))
             throw new ArgumentException($"{caller}: options.Params is another store than 'store'; leave it null or pass the same store.", nameof(options));
         options = (options ?? RunOptions.Default) with { Params = store };
-        store.Initialize(modelForStep(first), options);
+        try
+        {
+            store.Initialize(modelForStep(first), options);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            throw new TrainingStepException(first, $"the run that creates the parameters failed: {e.Message}", e);
+        }
+        afterInitialize?.Invoke();
         if (surrogate?.Baseline is LearnedBaseline learned)
             store.GetOrAddModule(learned.Name, learned.Module);   // registered before the optimizer takes the store's parameters
         var parameters = store.Parameters();

@@ -115,6 +115,14 @@ let tests =
             Expect.isGreaterThan (gp.abs().max().item<float>()) 1e-3 "plain IWAE: not zero"
         }
 
+        test "with nothing that requires a gradient, backward() of the IWAE and wake-sleep losses is a no-op" {
+            let pair = normalPair (f64s [| 0.1; -0.2; 0.9 |]) (f64s [| -0.3; -0.1; -0.5 |])
+            let trace = Interpreter.Sample(pair, RunOptions(Seed = 2UL, Particles = 3)).Trace
+            Iwae.Build(trace).Loss.backward()
+            Iwae.Build(trace, dataPlate = "data").Loss.backward()
+            WakeSleep.Build(trace, WakeSleepPhases.Wake).Loss.backward()
+        }
+
         test "a missing plate, the particle plate, a latent outside the plate, or a subsampled plate is refused by name" {
             let m, s = leaves [| 0.1; -0.2; 0.9 |], leaves [| -0.3; -0.1; -0.5 |]
             let trace = Interpreter.Sample(normalPair m s, RunOptions(Seed = 1UL, Particles = 2)).Trace

@@ -182,4 +182,65 @@ let tests =
             finally
                 File.Delete path
         }
+        test "a checkpoint of another model or optimizer is refused with its path and the way out" {
+            let path = tempFile ()
+            let quadratic (n: int64) = model {
+                let! w = Model.Param("w", fun () -> torch.zeros(n, dtype = torch.ScalarType.Float64))
+                let! _ = Model.Cost("c", (w - 1.0).square().sum())
+                return () }
+            try
+                Training.Fit((fun _ -> quadratic 3L), ParamStore(), adam, FitOptions(Steps = 3, CheckpointPath = path)) |> ignore
+                throwsMentioning [ path; "Resume = false"; "'w'" ] (fun () ->
+                    Training.Fit((fun _ -> quadratic 5L), ParamStore(), adam, FitOptions(Steps = 6, CheckpointPath = path)) |> ignore)
+                let two = model {
+                    let! w = Model.Param("w", fun () -> torch.zeros(3L, dtype = torch.ScalarType.Float64))
+                    let! v = Model.Param("v", fun () -> torch.zeros(2L, dtype = torch.ScalarType.Float64))
+                    let! _ = Model.Cost("c", (w - 1.0).square().sum() + v.square().sum())
+                    return () }
+                throwsMentioning [ path; "Resume = false" ] (fun () ->
+                    Training.Fit((fun _ -> two), ParamStore(), adam, FitOptions(Steps = 6, CheckpointPath = path)) |> ignore)
+                let fresh = Training.Fit((fun _ -> quadratic 5L), ParamStore(), adam, FitOptions(Steps = 2, CheckpointPath = path, Resume = false))
+                Expect.equal (fresh.FirstStep, fresh.StepsDone) (0, 2) "Resume = false starts afresh and overwrites the file"
+                Expect.equal (Checkpoint.Read(path).Step) 2 "overwritten"
+            finally
+                File.Delete path
+        }
+
+        test "an error in the run that creates the parameters is a TrainingStepException of the first step" {
+            let bad = model {
+                let! w = Model.Param("w", fun () -> torch.tensor(Double.NaN))
+                let! z = Model.Sample("z", Normal(w, torch.tensor(1.0)))
+                let! _ = Model.Cost("c", z.square())
+                return () }
+            let e = Expect.throwsC (fun () -> Training.Fit((fun _ -> bad), ParamStore(), adam, FitOptions(Steps = 2)) |> ignore) id
+            Expect.isTrue (e :? TrainingStepException) (sprintf "a TrainingStepException, not %s" (e.GetType().Name))
+            Expect.stringContains e.Message "step 0" "names the step"
+            Expect.stringContains e.Message "'z'" "and the site"
+        }
+
+        test "Model.Module with a factory trains fresh weights in every store; a module object is shared by the stores" {
+            let target = torch.tensor([| 3.0f |]).reshape(1L, 1L)
+            let costOf (lin: torch.nn.Module<torch.Tensor, torch.Tensor>) = Model.Cost("c", (lin.call(torch.ones(1L, 1L)) - target).square().sum())
+            let factory = model {
+                let! lin = Model.Module("lin", fun () -> torch.nn.Linear(1L, 1L))
+                let! _ = costOf lin
+                return () }
+            let trainOnce (m: Model<unit>) =
+                torch.manual_seed(3L) |> ignore
+                let store = ParamStore()
+                store, Training.Fit((fun _ -> m), store, adam, FitOptions(Steps = 5))
+            let s1, a = trainOnce factory
+            let s2, b = trainOnce factory
+            Expect.sequenceEqual a.Values b.Values "two stores, the same fresh start"
+            Expect.isFalse (Object.ReferenceEquals(s1.Modules.["lin"], s2.Modules.["lin"])) "two modules"
+            let net = torch.nn.Linear(1L, 1L)
+            let shared = model {
+                let! lin = Model.Module("lin", net)
+                let! _ = costOf lin
+                return () }
+            let t1, c = trainOnce shared
+            let t2, d = trainOnce shared
+            Expect.isTrue (Object.ReferenceEquals(t1.Modules.["lin"], t2.Modules.["lin"])) "one module object in both stores"
+            Expect.notEqual d.Values.[0] c.Values.[0] "the second run starts from the first run's weights (documented)"
+        }
     ]

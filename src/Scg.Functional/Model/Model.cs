@@ -125,7 +125,9 @@ public static partial class Model
 
     /// <summary>
     /// Registers a TorchSharp module in the run's <see cref="ParamStore"/> under <paramref name="name"/> (first
-    /// use wins) and returns the registered module, so its parameters are trained with the model's.
+    /// use wins) and returns the registered module, so its parameters are trained with the model's. The store keeps
+    /// this very object: two stores given the same module share its weights (training one trains the other). To train
+    /// a model value afresh in a new store, use the overload that takes a factory.
     /// </summary>
     /// <typeparam name="TModule">The module type.</typeparam>
     /// <param name="name">The module's name.</param>
@@ -135,6 +137,24 @@ public static partial class Model
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(module);
         return new(ctx => ctx.Store.GetOrAddModule(name, module));
+    }
+
+    /// <summary>
+    /// Registers a module created by <paramref name="create"/> in the run's <see cref="ParamStore"/> under
+    /// <paramref name="name"/>, calling it only when the store has no module of that name, and returns the registered
+    /// module. Unlike the overload that takes a module object, a model value built this way trains fresh weights in
+    /// every new store (as <see cref="Param"/> does), so one model value can be trained twice independently.
+    /// </summary>
+    /// <typeparam name="TModule">The module type.</typeparam>
+    /// <param name="name">The module's name.</param>
+    /// <param name="create">Builds the module (for example <c>() =&gt; nn.Linear(784, 10)</c>); called once per store.</param>
+    public static Model<TModule> Module<TModule>(string name, Func<TModule> create) where TModule : nn.Module
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(create);
+        return new(ctx => ctx.Store.Modules.TryGetValue(name, out var existing) && existing is TModule registered
+            ? registered
+            : ctx.Store.GetOrAddModule(name, create() ?? throw new InvalidOperationException($"The factory of module '{name}' returned null.")));
     }
 
     /// <summary>

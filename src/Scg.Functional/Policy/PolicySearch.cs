@@ -17,7 +17,7 @@ public static class PolicySearch
     /// <summary>Trains a policy.</summary>
     /// <param name="environment">The N environments.</param>
     /// <param name="policy">The action distribution given the observations and the step; its parameters and modules
-    /// must come from the run's store (<see cref="Model.Module{TModule}"/>, <see cref="Model.Param"/>).</param>
+    /// must come from the run's store (<see cref="Model.Module{TModule}(string, TModule)"/>, <see cref="Model.Param"/>).</param>
     /// <param name="store">The store that holds the policy's (and the value function's) parameters.</param>
     /// <param name="options">Settings.</param>
     /// <param name="progress">Called after every update with the update's index and the returns so far.</param>
