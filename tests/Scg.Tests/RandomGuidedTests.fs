@@ -51,6 +51,20 @@ let private hasNormal (g: GuidedProgram) = g.Latents |> Array.exists (fun l -> l
 let private hasScore (g: GuidedProgram) = g.Latents |> Array.exists (fun l -> match l.Est with GScore _ -> true | _ -> false)
 let private sampleAll (l: GLatent) = match l.Est with GEnum -> GScore false | e -> e
 
+let private parentsOf = function
+    | RandomPlatedPrograms.PBern f | RandomPlatedPrograms.PCat f -> f.PParents |> List.map fst
+    | RandomPlatedPrograms.PGauss (m, s, _) ->
+        (m.PParents |> List.map fst) @ (match s with RandomPlatedPrograms.PExp f -> f.PParents |> List.map fst | RandomPlatedPrograms.PConst _ -> [])
+
+/// A global latent that reads a plated latent (in the guide or the prior), with plated nodes after it: the pattern
+/// "plated site → global node mixing its elements → reopened plate" (docs/design.md, credit across plate openings).
+let mixesPlate (g: GuidedProgram) =
+    let plated j = not g.Latents.[j].Site.Plates.IsEmpty
+    let platedTail = g.Tail |> List.exists (function RandomPlatedPrograms.PObsN o -> not o.OPlates.IsEmpty | RandomPlatedPrograms.PCostN c -> not c.CPlates.IsEmpty | _ -> false)
+    g.Latents |> Array.exists (fun l ->
+        l.Site.Plates.IsEmpty && List.exists plated (parentsOf l.Site.Kind @ parentsOf l.Prior)
+        && (platedTail || g.Latents |> Array.exists (fun m -> m.Site.Id > l.Site.Id && not m.Site.Plates.IsEmpty)))
+
 /// The surrogate's mean gradient over all runs.
 let private build (t: Trace) = Surrogate.Build(t)
 
@@ -67,7 +81,7 @@ let private logWeights (t: Trace) =
         |> Seq.reduce (+)
     -total.flatten()
 
-let private elboPrograms = lazy (programs ElboMode 100 6 (fun g -> hasNormal g || hasScore g))
+let private elboPrograms = lazy (programs ElboMode 100 8 (fun g -> hasNormal g || hasScore g))
 let private elboRuns = 30
 let private elboParticles = 200
 let private iwaeRuns = 300
@@ -157,6 +171,9 @@ let tests =
                                 if zOf bad gstar >= Stats.zBound then rejected <- rejected + 1 ]
             if not failures.IsEmpty then failtestf "%d failure(s):\n%s" failures.Length (String.Join("\n\n", failures))
             printfn "RandomGuided: no score terms rejected in %d of %d programs where the bias is visible" rejected visible
+            let mixing = elboPrograms.Value |> Array.filter mixesPlate |> Array.length
+            printfn "RandomGuided: %d of %d ELBO programs mix a plate's elements in a global latent before a reopened plate" mixing elboPrograms.Value.Length
+            Expect.isGreaterThanOrEqual mixing 2 "programs with a global latent reading a plated one, then the plate reopened"
             Expect.isGreaterThanOrEqual visible 3 "enough programs where the score terms matter"
             Expect.isGreaterThanOrEqual (float rejected) (0.8 * float visible) "the broken estimator is rejected in at least 80%"
         }
