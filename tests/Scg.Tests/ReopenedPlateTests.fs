@@ -115,4 +115,23 @@ let tests =
             let b = Surrogate.Build(tr, SurrogateOptions(Vectorize = false)).Surrogate.item<float>()
             Expect.floatClose Accuracy.veryHigh a b "vectorised = per-site"
         }
+    
+        test "the random plated generator produces a plated score-function site, a node outside the plate, then the plate reopened" {
+            // 5 of these 100 (about 25 of the 500 programs of the deterministic comparison with the naive reference in
+            // RandomPlatedTests, which checks the mixed credit exactly; the code before the fix failed it at the 9th)
+            let programs = RandomPlatedTests.platedSample 11UL 100
+            let mixing =
+                programs
+                |> Array.filter (fun g ->
+                    use scope = torch.NewDisposeScope()
+                    let leaves = RandomPlatedPrograms.platedLeaves g
+                    let nesting = RandomPlatedPrograms.neededNesting g
+                    let trace = Interpreter.Sample(RandomPlatedPrograms.toPlatedModel g 0 nesting leaves, RunOptions(Seed = 1UL, MaxPlateNesting = nesting)).Trace
+                    trace.Samples |> Seq.exists (fun s ->
+                        s.IsScoreFunction
+                        && RandomPlatedOracle.costNodes trace |> List.exists (fun c ->
+                            trace.IsDownstream(s, c)
+                            && RandomPlatedOracle.mixedPlates trace s c |> Set.exists (fun p -> c.Plates |> Seq.exists (fun q -> q.Name = p)))))
+            Expect.isGreaterThanOrEqual mixing.Length 3 (sprintf "%d of %d programs have the pattern" mixing.Length programs.Length)
+        }
     ]
