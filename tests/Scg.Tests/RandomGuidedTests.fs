@@ -3,9 +3,9 @@
 /// harness rejecting a broken estimator of each.
 ///
 /// Statistics. |z| < Stats.zBound = 5 per coordinate (two-sided 5.7e-7 under the null). z-tests that must pass:
-/// ELBO, 6 programs × 3 options × (4 gradient coordinates + 1 cost) = 90, and the no-score calibration ≤ 6 × 4 = 24;
+/// ELBO, 9 programs × 3 options × (4 gradient coordinates + 1 cost) = 135, and the no-score calibration ≤ 9 × 4 = 36;
 /// subsampling, 6 programs × (1 cost + 4 coordinates) = 30; IWAE, 4 programs × (2 estimators × 4 + 1 bound + 4 for
-/// the no-score calibration) = 52. ≤ 196 z-tests: the file's false-alarm rate is below 196 × 5.7e-7 < 1.2e-4
+/// the no-score calibration) = 52. ≤ 253 z-tests: the file's false-alarm rate is below 253 × 5.7e-7 < 1.5e-4
 /// (Bonferroni). All seeds are fixed (the programs' seeds, the runs' generators), so a commit always passes or fails.
 module Scg.Tests.RandomGuidedTests
 
