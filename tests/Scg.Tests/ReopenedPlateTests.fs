@@ -77,6 +77,22 @@ let tests =
                 return () }
             let q = (CostToGo.Compute (Interpreter.Sample(withParam, RunOptions(Seed = 3UL)).Trace)).["x"] |> values
             Expect.sequenceEqual q [| 1.0; 10.0 |] "a parameter read in between: element by element"
+            // in an independent product, a branch's carrier mixes what follows the product, not its sibling
+            let product = model {
+                let! x = Model.Plate("i", 2L, Model.Sample("x", Dist.BernoulliLogits(theta), SiteEstimator.ScoreFunction))
+                let! _ = Model.Zip(Model.Cost("m", x.sum(-1L, keepdim = true) * 0.0 + 100.0), Model.Plate("i", 2L, Model.Cost("b", vec [| 1.0; 10.0 |])))
+                let! _ = Model.Plate("i", 2L, Model.Cost("c", vec [| 1000.0; 10000.0 |]))
+                return () }
+            let tr = Interpreter.Sample(product, RunOptions(Seed = 3UL)).Trace
+            let q = (CostToGo.Compute tr).["x"] |> values
+            Expect.sequenceEqual q [| 11101.0; 11110.0 |] "m, the sibling's b element-wise, c summed"
+            let a = Surrogate.Build(tr).Surrogate.item<float>()
+            let b = Surrogate.Build(tr, SurrogateOptions(Vectorize = false)).Surrogate.item<float>()
+            Expect.floatClose Accuracy.veryHigh a b "vectorised = per-site"
+            // DiCE's forward walk: its gradient equals the surrogate's (one sample, no baselines)
+            let gd = Stats.gradOf (Dice.Build tr).Surrogate [ theta ]
+            let gs = Stats.gradOf (Surrogate.Build tr).Surrogate [ theta ]
+            Expect.floatClose Accuracy.veryHigh gd.[0] gs.[0] "DiCE's first derivative = the surrogate's"
         }
 
         test "the minimal case: unbiased for the vectorised and per-site surrogates and DiCE" {

@@ -9,8 +9,10 @@ namespace Scg.Estimators;
 /// <summary>
 /// The cost-to-go of sample sites: for site s, the sum of the costs downstream of s (costs recorded after s,
 /// outside other branches of an independent product), element by element inside shared plates, summed over
-/// the costs' other plates and broadcast over the site's. Observations count as costs of −log p. Computed
-/// for all sites in one reverse pass over the trace, linear in its size.
+/// the costs' other plates and broadcast over the site's. Across a reopened plate, a cost is credited summed over
+/// the plate when a sample, cost or observation outside the plate lies between site and cost (it may read all
+/// of the site's elements). Observations count as costs of −log p. Computed for all sites in one reverse pass
+/// over the trace, linear in its size.
 /// </summary>
 public static class CostToGo
 {

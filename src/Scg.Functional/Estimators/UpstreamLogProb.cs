@@ -8,7 +8,8 @@ namespace Scg.Estimators;
 /// <summary>
 /// The mirror of <see cref="CostToGo"/>: for every cost and observation, the sum of the log-probabilities of the
 /// score-function sites upstream of it (recorded before it, not in another branch of an independent product),
-/// element by element in shared plates and summed over the sites' other plates, <b>with</b> their gradients
+/// element by element in shared plates (summed over a plate when a sample, cost or observation outside it lies
+/// between, as <see cref="CostToGo"/> credits them) and summed over the sites' other plates, <b>with</b> their gradients
 /// (DiCE's τ). One forward pass over the block tree, with an explicit stack.
 /// </summary>
 internal static class UpstreamLogProb
