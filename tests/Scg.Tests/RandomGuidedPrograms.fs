@@ -11,9 +11,9 @@
 /// earlier latents (the same restrictions), then 1–3 Normal observations of fixed data (mean affine in θ and the
 /// latents, scale constant or exp(θ, discrete latents)), global or in the plate, and 0–1 cost s·y1·y2 + y3. A
 /// plated node reads a plated latent element by element; a global observation or cost reads the sum of its
-/// elements (not in subsampling mode: a sum over a minibatch would be biased); a global latent reads only global
-/// latents (Scg credits a plated site element by element in a reopened plate, which a global value mixing the
-/// elements in between makes unsound: tests/README.md). Every plated node opens the plate anew (Model.Plate, or
+/// elements (not in subsampling mode: a sum over a minibatch would be biased), a global latent too, so a plated
+/// latent's credit in a later opening of the plate passes through a global node that mixes its elements
+/// (docs/design.md, credit across plate openings). Every plated node opens the plate anew (Model.Plate, or
 /// Model.Subsample in subsampling mode: guide and model share one minibatch), with a bias per element, so
 /// elements are not exchangeable.
 ///
@@ -127,11 +127,11 @@ let makeGuided (mode: GMode) (seed: int) : GuidedProgram =
             let f = genForm plates coords 1 discrete 0.4 false
             PExp { f with PBias = f.PBias |> Array.map (fun b -> -0.3 + 0.5 * b) }
     /// The earlier latents a node in `plates` may read.
-    /// (A global latent reads only global latents: Scg credits a plated site element by element in a reopened
-    /// plate, which a global value mixing the elements in between would make unsound; see tests/README.md.)
-    let visibleFrom (plates: PlateDef list) (latent: bool) =
+    /// (Outside the plate, the sum of a plated latent's elements; not in subsampling mode, where a sum over the
+    /// minibatch would be biased.)
+    let visibleFrom (plates: PlateDef list) (_latent: bool) =
         [ for s in sites do
-            if not plates.IsEmpty || s.Plates.IsEmpty || (mode <> SubsampleMode && not latent) then yield s.Id ]
+            if not plates.IsEmpty || s.Plates.IsEmpty || mode <> SubsampleMode then yield s.Id ]
     let nLatents = rnd.Next(1, 4)
     for id in 0 .. nLatents - 1 do
         let plated = chance 0.5

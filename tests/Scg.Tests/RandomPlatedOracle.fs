@@ -180,16 +180,46 @@ let plateShapeOf (node: TraceNode) =
     for p in node.Plates do shape.[r + p.Dim] <- p.Size
     shape
 
-/// t (a tensor of node `from`) reduced to site s's plate shape: dims of plates that `from` and s share are
-/// kept element by element, every other dim of t is summed; s's plates that `from` lacks are broadcast.
-let reduceTo (t: Tensor) (from: TraceNode) (s: SampleNode) =
-    let shared = [ for p in from.Plates do if s.Plates |> Seq.exists (fun q -> q.Name = p.Name) then yield p.Dim ]
+/// t (a tensor of node `from`) reduced to site s's plate shape: dims of the plates in `keep` (plates that `from`
+/// and s share) are kept element by element, every other dim of t is summed; s's plates that `from` lacks are
+/// broadcast.
+let reduceKeeping (t: Tensor) (from: TraceNode) (s: SampleNode) (keep: string -> bool) =
+    let shared = [ for p in from.Plates do if keep p.Name && s.Plates |> Seq.exists (fun q -> q.Name = p.Name) then yield p.Dim ]
     let r = t.shape.Length
     let summed = [| for a in 0 .. r - 1 do if not (List.contains (a - r) shared) then yield int64 a |]
     let t = if summed.Length = 0 then t else t.sum(summed, true)
     let target = plateShapeOf s
     let t = if r > target.Length then t.reshape(t.shape.[r - target.Length ..]) else t
     t.expand(target)
+
+/// t reduced to s's plate shape, every shared plate kept element by element.
+let reduceTo (t: Tensor) (from: TraceNode) (s: SampleNode) = reduceKeeping t from s (fun _ -> true)
+
+/// The (product, branch) pairs of a node's place among independent products, read from the library's internal
+/// record by reflection, so that the reference decides "c is downstream of n" for any node n on its own.
+let private branchesOf (n: TraceNode) =
+    let flags = Reflection.BindingFlags.Instance ||| Reflection.BindingFlags.NonPublic ||| Reflection.BindingFlags.Public
+    let prop (o: obj) name = o.GetType().GetProperty(name, flags).GetValue(o)
+    let rec walk (path: obj) =
+        if isNull path then []
+        else (prop path "Product" :?> int, prop path "BranchIndex" :?> int) :: walk (prop path "Parent")
+    walk (typeof<TraceNode>.GetProperty("Branch", flags).GetValue(n))
+
+/// True when n and c lie in different branches of one independent product.
+let separated (n: TraceNode) (c: TraceNode) =
+    let a, b = branchesOf n, branchesOf c
+    a |> List.exists (fun (p, i) -> b |> List.exists (fun (q, j) -> p = q && i <> j))
+
+/// The plates shared by s and c in which c is credited to s summed over the plate, not element by element: those
+/// that some sample, cost or observation n with s ⇝ n ⇝ c lacks (n may read all of s's elements).
+let mixedPlates (trace: Trace) (s: SampleNode) (c: TraceNode) =
+    set [ for n in trace.Nodes do
+            match n with
+            | :? SampleNode | :? CostNode | :? ObserveNode when
+                n.Index > s.Index && n.Index < c.Index && not (separated s n) && not (separated n c) ->
+                for p in s.Plates do
+                    if not (n.Plates |> Seq.exists (fun q -> q.Name = p.Name)) then yield p.Name
+            | _ -> () ]
 
 /// What a cost-like node adds to the objective: a cost's value, an observation's −log p.
 let costValue (n: TraceNode) =
@@ -203,7 +233,11 @@ let costNodes (trace: Trace) =
 
 /// The naive Q_s: Σ over the cost-like nodes c with `credit s c` of c reduced to s's plate shape (detached).
 let naiveQ (trace: Trace) (credit: SampleNode -> TraceNode -> bool) (s: SampleNode) =
-    let parts = [ for c in costNodes trace do if credit s c then yield reduceTo (costValue c) c s ]
+    let parts =
+        [ for c in costNodes trace do
+            if credit s c then
+                let mixed = mixedPlates trace s c
+                yield reduceKeeping (costValue c) c s (fun p -> not (mixed.Contains p)) ]
     match parts with
     | [] -> torch.zeros(plateShapeOf s, dtype = s.LogProb.dtype)
     | _ -> (parts |> List.reduce (+)).detach()

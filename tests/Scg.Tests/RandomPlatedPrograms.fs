@@ -30,7 +30,9 @@
 ///
 /// Naive reference. From core-semantics.md, per site and cost pair, O(N²): for every score-function site s and
 /// every cost or observation c downstream of s (trace.IsDownstream), c's tensor with the dims of the plates
-/// shared with s kept and all other dims summed, laid out on s's plate shape; lp_s reduced to s's plate shape;
+/// shared with s kept and all other dims summed, laid out on s's plate shape (a shared plate is summed too when a
+/// sample, cost or observation n outside it lies between, s ⇝ n ⇝ c: n may read all of s's elements, as in
+/// "plated site → global node → reopened plate", which the generator produces); lp_s reduced to s's plate shape;
 /// S = (Σ_c sum(c) + Σ_s sum(lp_s · ⊥Q_s)) / K.
 ///
 /// Statistics. As RandomScg: |z| < Stats.zBound = 5 per coordinate (two-sided 5.7e-7 under the null). Under the

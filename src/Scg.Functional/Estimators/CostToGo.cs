@@ -9,8 +9,10 @@ namespace Scg.Estimators;
 /// <summary>
 /// The cost-to-go of sample sites: for site s, the sum of the costs downstream of s (costs recorded after s,
 /// outside other branches of an independent product), element by element inside shared plates, summed over
-/// the costs' other plates and broadcast over the site's. Observations count as costs of −log p. Computed
-/// for all sites in one reverse pass over the trace, linear in its size.
+/// the costs' other plates and broadcast over the site's. Across a reopened plate, a cost is credited summed over
+/// the plate when a sample, cost or observation outside the plate lies between site and cost (it may read all
+/// of the site's elements). Observations count as costs of −log p. Computed for all sites in one reverse pass
+/// over the trace, linear in its size.
 /// </summary>
 public static class CostToGo
 {
@@ -86,16 +88,29 @@ public static class CostToGo
             while (stack.Count > 0)
             {
                 var frame = stack.Peek();
-                if (frame.Branch is { } branches && frame.NextBranch < branches.Length)
+                if (frame.Branch is { } branches)
                 {
-                    stack.Push(new Frame(branches[frame.NextBranch++], frame.Outer));
-                    continue;
+                    if (frame.NextBranch < branches.Length)
+                    {
+                        stack.Push(new Frame(branches[frame.NextBranch++], frame.Outer));
+                        continue;
+                    }
+                    // after the product: what follows it is downstream of every branch's mixing nodes; the
+                    // branches' own sums are not (siblings do not read each other)
+                    frame.Tail = frame.Tail.Mix(frame.BranchMixed, plates);
+                    frame.Own = frame.Own.Mix(frame.BranchMixed, plates).Plus(frame.FromBranches);
+                    frame.Mixed |= frame.BranchMixed;
+                    (frame.Branch, frame.FromBranches, frame.BranchMixed) = (null, PlateSums.Empty, 0);
                 }
-                frame.Branch = null;
                 if (frame.Item < 0)
                 {
                     stack.Pop();
-                    if (stack.Count > 0) stack.Peek().Own = stack.Peek().Own.Plus(frame.Own);
+                    if (stack.Count > 0)
+                    {
+                        var parent = stack.Peek();
+                        parent.FromBranches = parent.FromBranches.Plus(frame.Own);
+                        parent.BranchMixed |= frame.Mixed;
+                    }
                     continue;
                 }
                 var item = frame.Block.Items[frame.Item--];
@@ -119,7 +134,22 @@ public static class CostToGo
                 {
                     frame.Own = frame.Own.Add(node.PlateMask, c);
                 }
+                if (node is SampleNode or CostNode or ObserveNode) Mix(frame, node.PlateMask);
             }
+        }
+
+        /// <summary>
+        /// A sample, cost or observation outside a plate may read all the plate's elements of the sites before it,
+        /// so the costs after it are credited to those sites summed over the plate, not element by element: the
+        /// frame's sums lose the plates outside <paramref name="mask"/>. One bit test per group unless that happens.
+        /// </summary>
+        private void Mix(Frame frame, ulong mask)
+        {
+            var mixed = frame.Tail.Outside(mask) | frame.Own.Outside(mask);
+            if (mixed == 0) return;
+            frame.Tail = frame.Tail.Mix(mixed, plates);
+            frame.Own = frame.Own.Mix(mixed, plates);
+            frame.Mixed |= mixed;
         }
 
         private sealed class Frame(TraceBlock block, PlateSums tail)
@@ -139,6 +169,15 @@ public static class CostToGo
             public int NextBranch { get; set; }
 
             public PlateSums Outer { get; set; } = PlateSums.Empty;
+
+            /// <summary>The own sums of the product's branches walked so far, merged once all are done.</summary>
+            public PlateSums FromBranches { get; set; } = PlateSums.Empty;
+
+            /// <summary>The plates the block's nodes mixed (<see cref="Mix"/>), for the block that holds it.</summary>
+            public ulong Mixed { get; set; }
+
+            /// <summary>The plates the product's branches walked so far mixed.</summary>
+            public ulong BranchMixed { get; set; }
         }
 
         /// <summary>Σ_k p(k) · sums(k) over the enumerated site's dimension (detached weights; size-1 axis kept).</summary>

@@ -9,7 +9,8 @@ namespace Scg.Estimators;
 /// The DiCE surrogate (Foerster et al. 2018), whose derivatives of every order are unbiased estimates of the
 /// derivatives of the expected cost: L = Σ_c □(τ_c) · c + Σ_w (1 − □(log p(w))) · b_w, where □(τ) = exp(τ − ⊥τ)
 /// (value 1, gradient □·∇τ), τ_c sums the log-probabilities of the score-function sites upstream of cost c
-/// (element by element in plates, as the cost-to-go credits them), and the second sum is the baseline term of
+/// (element by element in plates, or summed over a plate reopened after a node outside it, as the cost-to-go
+/// credits them), and the second sum is the baseline term of
 /// Mao et al. (2019), which keeps baselines unbiased at every order. Enumerated sites enter every term as the
 /// probabilities of their values (exact, differentiable). Its value equals the reported cost.
 /// Differentiate it repeatedly with <c>torch.autograd.grad(…, create_graph: true)</c>, or use

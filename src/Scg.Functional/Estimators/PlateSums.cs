@@ -29,6 +29,34 @@ internal readonly record struct PlateSums(ImmutableArray<(ulong Mask, Tensor Sum
     }
 
     /// <summary>
+    /// The plate bits of the groups that are not all inside <paramref name="keep"/>: the plates a node of plate set
+    /// <paramref name="keep"/> would mix (<see cref="Mix"/>). A bit test per group, no tensor operation.
+    /// </summary>
+    public ulong Outside(ulong keep)
+    {
+        var outside = 0UL;
+        foreach (var (mask, _) in Entries) outside |= mask & ~keep;
+        return outside;
+    }
+
+    /// <summary>
+    /// The sums with the plates <paramref name="mixed"/> summed out of every group (size-1 axes kept), groups of equal
+    /// remaining plates merged: after a node outside those plates that may read all their elements, each element
+    /// is credited with (or credits) the sum over all of them. Unchanged when no group has such a plate.
+    /// </summary>
+    public PlateSums Mix(ulong mixed, ImmutableArray<Tracing.PlateFrame> plates)
+    {
+        if (mixed == 0) return this;
+        var touched = false;
+        foreach (var (mask, _) in Entries) touched |= (mask & mixed) != 0;
+        if (!touched) return this;
+        var result = Empty;
+        foreach (var (mask, sum) in Entries)
+            result = result.Add(mask & ~mixed, PlateReduction.Marginalise(sum, mask, mask & ~mixed, plates));
+        return result;
+    }
+
+    /// <summary>
     /// The sum of every group with the plates outside <paramref name="target"/> summed out (size-1 axes kept),
     /// so it broadcasts against a node of plate set <paramref name="target"/>; null when there are none.
     /// </summary>

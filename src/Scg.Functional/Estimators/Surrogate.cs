@@ -32,7 +32,7 @@ public static class Surrogate
             throw new NotSupportedException("SurrogateOptions.TotalCost does not apply to a trace with enumerated sites.");
         var (cost, score) = options.TotalCost ? TotalCost(trace, signals)
             : trace.HasEnumeration ? EnumeratedSurrogate.Build(trace, signals)
-            : options.Vectorize ? VectorizedSurrogate.Build(trace, signals)
+            : options.Vectorize && !PlateMixing.Occurs(trace) ? VectorizedSurrogate.Build(trace, signals)
             : PerSite(trace, signals);
 
         cost ??= Zero(trace);
@@ -69,7 +69,7 @@ public static class Surrogate
     public static SurrogateObjective ToSurrogate(this Trace trace, SurrogateOptions? options = null) => Build(trace, options);
 
     /// <summary>
-    /// The general path (independent products, any baselines): one cost-to-go per site from the reverse walk; the
+    /// The general path (independent products, any baselines, plates reopened after a node that mixes their elements): one cost-to-go per site from the reverse walk; the
     /// per-node sums are stacked and added once, so the autograd graph has no chain of N additions.
     /// </summary>
     private static (Tensor? Cost, Tensor? Score) PerSite(Trace trace, BaselineContext? signals)

@@ -8,7 +8,8 @@ namespace Scg.Estimators;
 /// <summary>
 /// The mirror of <see cref="CostToGo"/>: for every cost and observation, the sum of the log-probabilities of the
 /// score-function sites upstream of it (recorded before it, not in another branch of an independent product),
-/// element by element in shared plates and summed over the sites' other plates, <b>with</b> their gradients
+/// element by element in shared plates (summed over a plate when a sample, cost or observation outside it lies
+/// between, as <see cref="CostToGo"/> credits them) and summed over the sites' other plates, <b>with</b> their gradients
 /// (DiCE's τ). One forward pass over the block tree, with an explicit stack.
 /// </summary>
 internal static class UpstreamLogProb
@@ -34,13 +35,22 @@ internal static class UpstreamLogProb
                     stack.Push(new Frame(branches[frame.NextBranch++], frame.Before.Plus(frame.Own)));
                     continue;
                 }
-                frame.Own = frame.Own.Plus(frame.FromBranches);
-                (frame.Branches, frame.FromBranches) = (null, PlateSums.Empty);
+                // what follows the product is downstream of every branch's mixing nodes; the branches' own sites are
+                // not upstream of their siblings' mixing nodes
+                frame.Before = frame.Before.Mix(frame.BranchMixed, plates);
+                frame.Own = frame.Own.Mix(frame.BranchMixed, plates).Plus(frame.FromBranches);
+                frame.Mixed |= frame.BranchMixed;
+                (frame.Branches, frame.FromBranches, frame.BranchMixed) = (null, PlateSums.Empty, 0);
             }
             if (frame.Item == frame.Block.Items.Count)
             {
                 stack.Pop();
-                if (stack.Count > 0) stack.Peek().FromBranches = stack.Peek().FromBranches.Plus(frame.Own);
+                if (stack.Count > 0)
+                {
+                    var parent = stack.Peek();
+                    parent.FromBranches = parent.FromBranches.Plus(frame.Own);
+                    parent.BranchMixed |= frame.Mixed;
+                }
                 continue;
             }
             var item = frame.Block.Items[frame.Item++];
@@ -49,17 +59,26 @@ internal static class UpstreamLogProb
                 (frame.Branches, frame.NextBranch) = (children, 0);
                 continue;
             }
-            switch (trace.Nodes[item.Node])
+            var node = trace.Nodes[item.Node];
+            switch (node)
             {
                 case SampleNode site:
                     if (visitSamples) visit(site, frame.Before.Plus(frame.Own).ReduceTo(site.PlateMask, plates));
                     if (include(site)) frame.Own = frame.Own.Add(site.PlateMask, site.Reduced!);
                     break;
                 case CostNode or ObserveNode:
-                    var node = trace.Nodes[item.Node];
                     visit(node, frame.Before.Plus(frame.Own).ReduceTo(node.PlateMask, plates));
                     break;
+                default:
+                    continue;
             }
+            // a node outside a plate may read all the plate's elements of the sites before it: the nodes after it
+            // get those sites' log-probabilities summed over the plate (see CostToGo)
+            var mixed = frame.Before.Outside(node.PlateMask) | frame.Own.Outside(node.PlateMask);
+            if (mixed == 0) continue;
+            frame.Before = frame.Before.Mix(mixed, plates);
+            frame.Own = frame.Own.Mix(mixed, plates);
+            frame.Mixed |= mixed;
         }
     }
 
@@ -68,7 +87,7 @@ internal static class UpstreamLogProb
         public TraceBlock Block { get; } = block;
 
         /// <summary>The log-probabilities upstream of the block's first item.</summary>
-        public PlateSums Before { get; } = before;
+        public PlateSums Before { get; set; } = before;
 
         /// <summary>Those the block added so far (products merged once all their branches are done).</summary>
         public PlateSums Own { get; set; } = PlateSums.Empty;
@@ -81,5 +100,11 @@ internal static class UpstreamLogProb
 
         /// <summary>What the branches of the product being walked added, merged into <see cref="Own"/> after the last.</summary>
         public PlateSums FromBranches { get; set; } = PlateSums.Empty;
+
+        /// <summary>The plates the block's nodes mixed, for the block that holds it.</summary>
+        public ulong Mixed { get; set; }
+
+        /// <summary>The plates the product's branches walked so far mixed.</summary>
+        public ulong BranchMixed { get; set; }
     }
 }
