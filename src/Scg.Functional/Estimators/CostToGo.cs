@@ -134,7 +134,7 @@ public static class CostToGo
                 {
                     frame.Own = frame.Own.Add(node.PlateMask, c);
                 }
-                if (node is SampleNode or CostNode or ObserveNode) Mix(frame, node.PlateMask);
+                if (PlateMixing.Carries(node)) Mix(frame, node.PlateMask);
             }
         }
 

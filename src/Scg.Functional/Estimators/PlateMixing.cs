@@ -11,6 +11,22 @@ namespace Scg.Estimators;
 internal static class PlateMixing
 {
     /// <summary>
+    /// Whether the node's value can carry the values recorded before it to the code after it: samples, costs and
+    /// observations can (their values reach the model's code), parameter reads cannot. So cannot a guided run's
+    /// bookkeeping: the guide terms log q(z) and closed-form KLs (their values never reach the model's code), and a model
+    /// latent observed at the guide's value (it carries what the guide site carries, and the guide site, earlier in the
+    /// trace, mixes for itself). Without these exceptions a global latent between a guide's plate and its model's would
+    /// credit every local guide site with the whole plate's costs: unbiased, but with variance growing with the plate.
+    /// </summary>
+    public static bool Carries(TraceNode node) => node switch
+    {
+        SampleNode => true,
+        CostNode cost => cost.GuideTerm == GuideTerm.None,
+        ObserveNode observation => !observation.ReplaysGuide,
+        _ => false,
+    };
+
+    /// <summary>
     /// True when a cost or observation follows, inside plate P, a node outside P that follows a score-function site
     /// in P. One pass of bit tests; independent products are ignored (a conservative answer: it only chooses the walk).
     /// </summary>
@@ -28,7 +44,7 @@ internal static class PlateMixing
                     break;
                 case CostNode or ObserveNode:
                     if ((node.PlateMask & mixed) != 0) return true;
-                    mixed |= sites & ~node.PlateMask;
+                    if (Carries(node)) mixed |= sites & ~node.PlateMask;
                     break;
             }
         }

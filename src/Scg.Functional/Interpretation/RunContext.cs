@@ -167,7 +167,10 @@ internal sealed partial class RunContext
         return value;
     }
 
-    public Tensor Observe(string name, Distribution dist, Tensor value)
+    public Tensor Observe(string name, Distribution dist, Tensor value) => Observe(name, dist, value, replaysGuide: false);
+
+    /// <summary>An observation; <paramref name="replaysGuide"/> marks a guided run's model latent, observed at the guide's value.</summary>
+    private Tensor Observe(string name, Distribution dist, Tensor value, bool replaysGuide)
     {
         Claim(name, "Observe");
         ArgumentNullException.ThrowIfNull(dist);
@@ -191,7 +194,7 @@ internal sealed partial class RunContext
         {
             Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch,
             Distribution = dist, Value = value, LogProb = lp,
-            Reduced = Scaled(reduced), ReducedShape = reducedShape,
+            Reduced = Scaled(reduced), ReducedShape = reducedShape, ReplaysGuide = replaysGuide,
         }, lpShape.Length);
         return value;
     }

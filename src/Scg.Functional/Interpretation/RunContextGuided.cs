@@ -79,6 +79,6 @@ internal sealed partial class RunContext
             }
             Cost(name + "@q", q.LogQ, q.Term, name);   // no closed form: the sampled terms, as without analyticKl
         }
-        return Observe(name + "@p", dist, value);
+        return Observe(name + "@p", dist, value, replaysGuide: true);
     }
 }

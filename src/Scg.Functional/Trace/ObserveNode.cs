@@ -18,6 +18,10 @@ public sealed record ObserveNode : TraceNode
     /// <summary>The log-probability of <see cref="Value"/>, shaped like the distribution's batch shape.</summary>
     public required Tensor LogProb { get; init; }
 
+    /// <summary>True for a model's latent in a guided run, observed at the guide's value: its value is the guide site's,
+    /// so it carries nothing from the nodes before it that the guide site does not (see <c>PlateMixing.Carries</c>).</summary>
+    internal bool ReplaysGuide { get; init; }
+
     /// <inheritdoc />
     public override string Describe() => $"observe {Name} ~ {Distribution.Name} value {ShapeOf(Value)}";
 }
