@@ -25,7 +25,14 @@ let tests =
                 let! _ = Model.Sample("z", Normal(t 0.0, t 1.0))
                 let! _ = Model.Sample("z", Normal(t 0.0, t 1.0))
                 return () }
-            throwsMentioning [ "'z'"; "twice" ] (fun () -> run m)
+            throwsMentioning [ "'z'"; "twice"; "function of a name"; "Model.Plate" ] (fun () -> run m)
+        }
+        test "a plate opened plainly and then subsampled (a guide against its model) says how to make them agree" {
+            let m = model {
+                let! _ = Model.Plate("data", 4L, Model.Sample("z", Normal(t 0.0, t 1.0)))
+                let! _ = Model.Subsample("data", 8L, 4L, fun _ -> Model.Cost("c", t 1.0))
+                return () }
+            throwsMentioning [ "'data'"; "N/B = 1"; "now reopened with 2"; "Model.Subsample with the same N and B" ] (fun () -> run m)
         }
         test "a cost reusing a sample site's name" {
             let m = model { let! z = Model.Sample("z", Normal(t 0.0, t 1.0)) in let! _ = Model.Cost("z", z) in return () }

@@ -265,7 +265,10 @@ internal sealed partial class RunContext
             plates.Add(frame);
         }
         else if (frame.Scale != scale)
-            throw new ArgumentException($"Plate '{name}' was reopened with another subsample scale ({scale} against {frame.Scale}).");
+            throw new ArgumentException(
+                $"Plate '{name}' was opened with subsample scale N/B = {frame.Scale:G4} and is now reopened with {scale:G4} " +
+                "(1 is a plain Model.Plate). Every opening of a plate, in a guide and its model alike, must be the same kind: " +
+                "use Model.Subsample with the same N and B in each, or Model.Plate in each.");
         else if (frame.Size != size || frame.Dim != d)
             throw new ArgumentException($"Plate '{name}' was reopened as size {size} at dim {d}, but it is {frame.Size} at dim {frame.Dim}.");
 
@@ -343,7 +346,10 @@ internal sealed partial class RunContext
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (!names.Add(name))
-            throw new ArgumentException($"{kind} site '{name}' was recorded twice in one run; site names must be unique.");
+            throw new ArgumentException(
+                $"{kind} site '{name}' was recorded twice in one run; site names must be unique. A sub-model used twice " +
+                "records its sites twice: build it from a function of a name (e.g. Coin(\"c1\") and Coin(\"c2\")), or use " +
+                "Model.Plate for repeats that are independent and identically distributed.");
     }
 
     private void Record(TraceNode node, int rank)
