@@ -28,8 +28,8 @@ public static class ReadmeExample
     public static IReadOnlyList<double> Train()
     {
         var trainable =
-            from theta in Model.Param("theta", () => tensor(0.5))                   // created by Scg, trained in the store
-            from y in Model.Sample("y", Bernoulli.FromLogits(theta))
+            from logit in Model.Param("theta", () => tensor(0.5))                   // created by Scg, trained in the store
+            from y in Model.Sample("y", Bernoulli.FromLogits(logit))
             from z in Model.Sample("z", new Normal(y * 3.0, tensor(1.0)))
             from c in Model.Cost("c", (z - 1.0).square())
             select z;
