@@ -134,22 +134,14 @@ public static class CostToGo
                 {
                     frame.Own = frame.Own.Add(node.PlateMask, c);
                 }
-                if (PlateMixing.Carries(node)) Mix(frame, node.PlateMask);
+                if (PlateMixing.Carries(node))
+                {
+                    // a node outside a plate may read all its elements: the costs after it credit the sites before it
+                    // summed over that plate, not element by element
+                    (frame.Tail, frame.Own, var mixed) = PlateSums.MixOutside(frame.Tail, frame.Own, node.PlateMask, plates);
+                    frame.Mixed |= mixed;
+                }
             }
-        }
-
-        /// <summary>
-        /// A sample, cost or observation outside a plate may read all the plate's elements of the sites before it,
-        /// so the costs after it are credited to those sites summed over the plate, not element by element: the
-        /// frame's sums lose the plates outside <paramref name="mask"/>. One bit test per group unless that happens.
-        /// </summary>
-        private void Mix(Frame frame, ulong mask)
-        {
-            var mixed = frame.Tail.Outside(mask) | frame.Own.Outside(mask);
-            if (mixed == 0) return;
-            frame.Tail = frame.Tail.Mix(mixed, plates);
-            frame.Own = frame.Own.Mix(mixed, plates);
-            frame.Mixed |= mixed;
         }
 
         private sealed class Frame(TraceBlock block, PlateSums tail)
@@ -173,7 +165,7 @@ public static class CostToGo
             /// <summary>The own sums of the product's branches walked so far, merged once all are done.</summary>
             public PlateSums FromBranches { get; set; } = PlateSums.Empty;
 
-            /// <summary>The plates the block's nodes mixed (<see cref="Mix"/>), for the block that holds it.</summary>
+            /// <summary>The plates the block's nodes mixed (<see cref="PlateSums.MixOutside"/>), for the block that holds it.</summary>
             public ulong Mixed { get; set; }
 
             /// <summary>The plates the product's branches walked so far mixed.</summary>

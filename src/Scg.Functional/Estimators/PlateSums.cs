@@ -57,6 +57,18 @@ internal readonly record struct PlateSums(ImmutableArray<(ulong Mask, Tensor Sum
     }
 
     /// <summary>
+    /// The mixing step of both walks (<see cref="CostToGo"/>, <see cref="UpstreamLogProb"/>) at a node of plate set
+    /// <paramref name="mask"/> that carries values forward: the plates that either sums holds and the node lacks are
+    /// mixed out of both (<see cref="Mix"/>). Returns both sums and those plates (0 and the sums unchanged when none).
+    /// </summary>
+    public static (PlateSums First, PlateSums Second, ulong Mixed) MixOutside(
+        PlateSums first, PlateSums second, ulong mask, ImmutableArray<Tracing.PlateFrame> plates)
+    {
+        var mixed = first.Outside(mask) | second.Outside(mask);
+        return mixed == 0 ? (first, second, 0) : (first.Mix(mixed, plates), second.Mix(mixed, plates), mixed);
+    }
+
+    /// <summary>
     /// The sum of every group with the plates outside <paramref name="target"/> summed out (size-1 axes kept),
     /// so it broadcasts against a node of plate set <paramref name="target"/>; null when there are none.
     /// </summary>

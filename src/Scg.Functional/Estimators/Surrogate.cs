@@ -55,13 +55,22 @@ public static class Surrogate
         }
         if (validate) SurrogateChecks.RequireFinite(trace, surrogate);
         var hasGradient = surrogate.requires_grad;
-        if (!hasGradient && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
+        surrogate = JoinedToLeaf(surrogate);
         return new SurrogateObjective(surrogate, cost.detach())
         {
             HasGradient = hasGradient,
             BaselineLoss = SumOf(context.BaselineLosses),
         };
     }
+
+    /// <summary>
+    /// <paramref name="loss"/>, or, when nothing in it has a gradient (and gradients are recorded), the same value joined
+    /// to a fresh zero leaf: <c>backward()</c> is then a no-op instead of a native error, and <c>torch.autograd.grad</c>
+    /// with <c>allow_unused: true</c> answers no gradient instead of terminating the process. Every objective's loss
+    /// passes through it.
+    /// </summary>
+    internal static Tensor JoinedToLeaf(Tensor loss) =>
+        loss.requires_grad || !is_grad_enabled() ? loss : loss + zeros([], loss.dtype, loss.device, requires_grad: true);
 
     /// <summary>Builds the surrogate of a run's trace; see <see cref="Build"/>.</summary>
     /// <param name="trace">A trace recorded by an interpreter.</param>

@@ -75,10 +75,7 @@ internal static class UpstreamLogProb
             // a node outside a plate may read all the plate's elements of the sites before it: the nodes after it
             // get those sites' log-probabilities summed over the plate (see CostToGo)
             if (!PlateMixing.Carries(node)) continue;
-            var mixed = frame.Before.Outside(node.PlateMask) | frame.Own.Outside(node.PlateMask);
-            if (mixed == 0) continue;
-            frame.Before = frame.Before.Mix(mixed, plates);
-            frame.Own = frame.Own.Mix(mixed, plates);
+            (frame.Before, frame.Own, var mixed) = PlateSums.MixOutside(frame.Before, frame.Own, node.PlateMask, plates);
             frame.Mixed |= mixed;
         }
     }

@@ -79,8 +79,7 @@ public static class Iwae
             surrogate = surrogate - scores.mul(signal).sum();
         }
         if (dreg) surrogate = Doubly(trace, logWeights, surrogate);
-        // nothing with a gradient: join a zero leaf, so backward() is a no-op (as for Surrogate.Build), not a native error
-        if (!surrogate.requires_grad && is_grad_enabled()) surrogate = surrogate + zeros([], surrogate.dtype, surrogate.device, requires_grad: true);
+        surrogate = Surrogate.JoinedToLeaf(surrogate);   // nothing with a gradient: backward() a no-op, as for Surrogate.Build
         return new IwaeObjective(bound.detach(), surrogate, logWeights.detach());
     }
 

@@ -17,11 +17,7 @@ public sealed record WakeSleepObjective(Tensor Bound, Tensor ThetaLoss, Tensor P
 {
     /// <summary><see cref="ThetaLoss"/> + <see cref="PhiLoss"/>: since neither has a gradient for the other's parameters,
     /// one optimizer over both sets of parameters takes both phases' steps.</summary>
-    public Tensor Loss => Connected(ThetaLoss + PhiLoss);
-
-    /// <summary>A loss without a graph joined to a zero leaf, so that <c>backward()</c> is a no-op rather than a native error.</summary>
-    private static Tensor Connected(Tensor loss) =>
-        loss.requires_grad || !TorchSharp.torch.is_grad_enabled() ? loss : loss + TorchSharp.torch.zeros([], loss.dtype, loss.device, requires_grad: true);
+    public Tensor Loss => Estimators.Surrogate.JoinedToLeaf(ThetaLoss + PhiLoss);
 
     /// <summary>−<see cref="Bound"/>, the negative importance-weighted bound of the wake run.</summary>
     public Tensor Value => -Bound;
