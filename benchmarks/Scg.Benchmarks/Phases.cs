@@ -28,7 +28,7 @@ internal static class Phases
             var hand = new HandVae(new VaeNets(3), x, g1);
             var nets = new VaeNets(3);
             var (logits, loc, scale) = (zeros(128, VaeNets.Classes), zeros(128, VaeNets.Latent), ones(128, VaeNets.Latent));
-            var options = new RunOptions { Generator = g2, Params = new ParamStore() };
+            var options = new RunOptions { Generator = g2, Params = new ParamStore(), ValidateArguments = false };
             Report("VAE ELBO, Guided.Pair", rounds, output, hand.Objective,
                 () => Interpreter.Sample(VaeGuidedModel.Build(nets, x, logits, loc, scale), options).Trace,
                 t => Surrogate.Build(t).Loss);

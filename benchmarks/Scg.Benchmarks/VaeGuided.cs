@@ -37,7 +37,7 @@ internal static class VaeGuidedModel
         var prior = new Normal(priorLoc, priorScale).ToEvent(1);
         var model = Scg.Model.Plate("data", x.shape[0],
             from dec in Scg.Model.Module("decoder", nets.Decoder)
-            from y in Scg.Model.Sample("y", Categorical.FromLogits(priorLogits))
+            from y in Scg.Model.Sample("y", Categorical.Uniform(VaeNets.Classes, [x.shape[0]]))
             from z in Scg.Model.Sample("z", prior)
             from obs in Scg.Model.Observe("x", Bernoulli.FromLogits(dec.call(cat([z, OneHot(y)], -1))).ToEvent(1), x)
             select obs);

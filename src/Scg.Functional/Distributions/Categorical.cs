@@ -17,11 +17,35 @@ public sealed class Categorical : Distribution
 {
     private readonly Tensor? _logits;
     private readonly Tensor? _probs;
+    private readonly bool _uniform;
 
-    private Categorical(Tensor? logits, Tensor? probs)
+    private Categorical(Tensor? logits, Tensor? probs, bool uniform = false)
     {
         _logits = logits;
         _probs = probs;
+        _uniform = uniform;
+    }
+
+    /// <summary>
+    /// The uniform distribution over <paramref name="categories"/> categories for every element of
+    /// <paramref name="batchShape"/>: the distribution <c>FromLogits(zeros)</c> gives, whose log-probability is the
+    /// constant −log K, filled in without normalising or indexing (a uniform prior over classes or mixture components).
+    /// </summary>
+    /// <param name="categories">The number of categories K, at least one.</param>
+    /// <param name="batchShape">The batch shape (empty for one draw; a plate expands it).</param>
+    /// <param name="dtype">The floating-point dtype of the log-probabilities.</param>
+    /// <param name="device">The device of the draws and log-probabilities; the CPU when null.</param>
+    public static Categorical Uniform(long categories, long[] batchShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(batchShape);
+        if (categories < 1)
+            throw new ArgumentOutOfRangeException(nameof(categories), categories, "Categorical.Uniform needs at least one category.");
+        if (batchShape.Any(d => d < 0))
+            throw new ArgumentException($"Categorical.Uniform: the batch shape [{Shapes.Format(batchShape)}] has a negative size.", nameof(batchShape));
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw new ArgumentException($"Categorical.Uniform: the dtype must be floating point, not {dtype}.", nameof(dtype));
+        using var row = zeros(categories, dtype, device);
+        return new Categorical(row.expand(Shapes.Concat(batchShape, [categories])), null, uniform: true);
     }
 
     /// <summary>Creates a categorical distribution from unnormalised log-probabilities.</summary>
@@ -124,7 +148,7 @@ public sealed class Categorical : Distribution
     /// </summary>
     internal override (Tensor Value, Tensor LogProb) SampleWithLogProb(Generator? generator)
     {
-        if (_logits is null) return base.SampleWithLogProb(generator);
+        if (_logits is null || _uniform) return base.SampleWithLogProb(generator);
         var batch = BatchShape;
         using var logProbs = _logits.log_softmax(-1);
         Tensor value;
@@ -146,6 +170,7 @@ public sealed class Categorical : Distribution
     {
         ArgumentNullException.ThrowIfNull(value);
         var shape = Shapes.Broadcast(value.shape, BatchShape);
+        if (_uniform) return TorchSharp.torch.full(shape, -Math.Log(Categories), DType, Device);
         using var index = value.to_type(ScalarType.Int64).expand(shape).unsqueeze(-1);
         var full = Shapes.Concat(shape, [Categories]);
         if (_logits is not null)
@@ -170,7 +195,7 @@ public sealed class Categorical : Distribution
     public override Distribution Expand(long[] batchShape)
     {
         var full = Shapes.Concat(batchShape, [Categories]);
-        return new Categorical(_logits?.expand(full), _probs?.expand(full));
+        return new Categorical(_logits?.expand(full), _probs?.expand(full), _uniform);
     }
 
     /// <inheritdoc />

@@ -15,6 +15,9 @@ internal static class Constants
     /// <summary>½ log 2π as a scalar.</summary>
     public static readonly Scalar HalfLog2Pi = HalfLog2PiValue;
 
+    /// <summary>½ as a scalar.</summary>
+    public static readonly Scalar Half = 0.5;
+
     /// <summary>−½ as a scalar.</summary>
     public static readonly Scalar MinusHalf = -0.5;
 }

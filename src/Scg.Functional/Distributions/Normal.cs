@@ -34,12 +34,14 @@ public sealed class Normal : LocationScale
     public override Tensor LogProb(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        var z = (value - Loc) / Scale;
-        using var square = z.square();
-        using var quadratic = square.mul(Constants.MinusHalf);
+        using var difference = value - Loc;
+        using var z = difference / Scale;
+        // −(log σ + ½ z² + ½ log 2π): one new tensor of the broadcast shape (addcmul), then in place, since neither add_
+        // nor neg_ needs the tensor it overwrites for its backward pass
         using var logScale = Scale.log();
-        var difference = quadratic - logScale;
-        return difference.sub_(Constants.HalfLog2Pi); // in place: the result is this new tensor
+        var result = logScale.addcmul(z, z, Constants.Half);
+        result.add_(Constants.HalfLog2Pi);
+        return result.neg_();
     }
 
     internal override Distribution? WithDetachedParameters() => new Normal(Loc.detach(), Scale.detach());

@@ -50,7 +50,7 @@ internal static class VectorizedSurrogate
         {
             var values = costs[g].Tensors;
             values.Reverse();
-            var stacked = stack(values);
+            var stacked = values.Count == 1 ? values[0].unsqueeze(0) : stack(values);
             cost = cost is null ? stacked.sum() : cost + stacked.sum();
             if (sites.Count == 0) continue;
             if (single)
@@ -77,7 +77,9 @@ internal static class VectorizedSurrogate
             }
             if (q is null) continue;
             if (signals is not null) q = LearningSignal.OfGroup(group.Sites, q, group.Shape, signals);
-            var term = stack(group.Tensors).mul(q).sum();
+            // one site: a view with the group dimension, not a copy
+            using var logProbs = group.Tensors.Count == 1 ? group.Tensors[0].unsqueeze(0) : stack(group.Tensors);
+            var term = logProbs.mul(q).sum();
             score = score is null ? term : score + term;
         }
         return (cost, score);

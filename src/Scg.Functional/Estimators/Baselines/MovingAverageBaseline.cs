@@ -53,7 +53,15 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
                 "when plate sizes vary from step to step.");
         var baseline = state.clone();
         using Scalar decay = Decay, rest = 1 - Decay;
-        state.mul_(decay).add_(current.to_type(state.dtype), rest);
+        if (current.dtype == state.dtype)
+        {
+            state.mul_(decay).add_(current, rest);
+        }
+        else
+        {
+            using var converted = current.to_type(state.dtype);
+            state.mul_(decay).add_(converted, rest);
+        }
         return baseline;
     }
 
