@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using ScottPlot;
 using Scg.Linq;
@@ -84,17 +85,21 @@ public static class Charts
                 $"The variance of '{estimators[bad]}' is {variances[bad]}: a log scale needs positive values (pass logScale: false).", nameof(variances));
         var heights = variances.Select(v => logScale ? Math.Log10(v) : v).ToArray();
         var floor = logScale && shown.Count > 0 ? Math.Floor(shown.Min(i => heights[i])) - 0.5 : 0;
-        var plot = new Plot();
+        var plot = NewPlot();
         var bars = shown.Select(i => new Bar
         {
             Position = i,
             Value = heights[i],
             ValueBase = floor,
             FillColor = Colors.Category10[i % Colors.Category10.Length],
-            Label = logScale ? $"{variances[i]:G3}" : "",
         }).ToList();
-        var barPlot = plot.Add.Bars(bars);
-        barPlot.ValueLabelStyle.FontSize = 11;
+        plot.Add.Bars(bars);
+        foreach (var bar in bars)
+        {
+            var text = plot.Add.Text(variances[(int)bar.Position].ToString("G3", CultureInfo.InvariantCulture), bar.Position, bar.Value);
+            text.LabelFontSize = 11;
+            text.LabelAlignment = Alignment.LowerCenter;
+        }
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, estimators.Count).Select(i => (double)i)], [.. estimators]);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         if (logScale)
@@ -114,7 +119,7 @@ public static class Charts
         }
         plot.Title(title);
         plot.YLabel(valueLabel);
-        return new Chart(plot, Math.Max(480, 90 * estimators.Count), 400);
+        return new Chart(plot, Math.Max(560, 120 * estimators.Count), 400);
     }
 
     private static Chart Curve(IReadOnlyList<double> values, int first, int window, string title, string xLabel, string yLabel, string name, Alignment legend)
@@ -123,7 +128,7 @@ public static class Charts
         if (values.Count == 0) throw new ArgumentException($"{title}: there are no values to draw.", name);
         var xs = Enumerable.Range(first, values.Count).Select(i => (double)i).ToArray();
         var ys = values.ToArray();
-        var plot = new Plot();
+        var plot = NewPlot();
         var raw = plot.Add.ScatterLine(xs, ys);
         if (window > 1 && values.Count > 1)
         {
@@ -144,6 +149,14 @@ public static class Charts
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         return new Chart(plot);
+    }
+
+    /// <summary>A plot whose fonts are ones installed here (ScottPlot's defaults may be missing on a server).</summary>
+    private static Plot NewPlot()
+    {
+        var plot = new Plot();
+        plot.Font.Automatic();
+        return plot;
     }
 
     /// <summary>The mean of the last <paramref name="window"/> values at each point (fewer at the start).</summary>

@@ -112,8 +112,8 @@ public static class TraceFormat
         var colorOf = new Dictionary<int, string>();
         for (var k = 0; k < d.Credits.Length; k++) colorOf[d.Credits[k].Site.Index] = TraceDrawing.ColorOf(k);
         var sb = new StringBuilder("digraph trace {\n");
-        sb.Append("  graph [fontname=\"Helvetica\", fontsize=11, labelloc=b, label=\"solid: pathwise (the gradient flows through the value)   dashed: value only (score function)   dotted, coloured: credit (costs in a site's score term)\"];\n");
-        sb.Append("  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        sb.Append("  graph [fontname=\"Helvetica\", fontsize=11, labelloc=b, label=\"solid: pathwise (the gradient flows through the value)\\ndashed: value only, gradient blocked (score function)\\ndotted, coloured: credit (the costs in a site's score term)\"];\n");
+        sb.Append("  node [fontname=\"Helvetica\", fontsize=11, margin=0.02];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
         foreach (var p in d.Params)
             sb.Append("  n").Append(p.Index).Append(" [label=\"").Append(Escape(p.Name)).Append("\", shape=plaintext];\n");
         DotBox(sb, d.Root, "  ", colorOf);
