@@ -101,7 +101,7 @@ let tests =
             let q = (CostToGo.Compute tr).["x"].to_type(torch.ScalarType.Float64).data<float>().ToArray()
             Expect.sequenceEqual q [| 111.0; 111.0 |] "the walk sums c over i"
             Expect.stringContains (TraceFormat.ToDot tr) "label=\"Σ i\"" "DOT labels the summed credit"
-            Expect.stringContains (TraceFormat.ToMermaid tr) "-. \"Σ i\" .->" "Mermaid labels the summed credit"
+            Expect.stringContains (TraceFormat.ToMermaid tr) "-.-> |\"Σ i\"| n" "Mermaid labels the summed credit"
             let withParam = model {
                 let! _ = Model.Plate("i", 2L, Model.Sample("x", Dist.BernoulliLogits(theta), SiteEstimator.ScoreFunction))
                 let! w = Model.Param("w", fun () -> f64 1.0)
@@ -127,9 +127,9 @@ let tests =
                 Expect.equal [ for cc in c.Costs -> cc.Cost.Name ] [ "c0"; "ca"; "cb"; "cc" ] ("TotalCost: " + c.Site.Name)
         }
 
-        test "credit agrees with the naive reference's rule on 60 random plated programs" {
+        test "credit agrees with the naive reference's rule on 100 random plated programs" {
             let problems = Collections.Generic.List<string>()
-            for seed in 1 .. 60 do
+            for seed in 1 .. 100 do
                 use scope = torch.NewDisposeScope()
                 let g = RandomPlatedPrograms.makeProgram seed
                 let leaves = RandomPlatedPrograms.platedLeaves g
@@ -189,6 +189,16 @@ let tests =
             Expect.stringContains mermaid (sprintf "%s --> %s" (n "z") (n "x")) "blocked plain"
             Expect.stringContains mermaid (sprintf "%s -.-> %s" (n "penalty") (n "z")) "credit dotted"
             Expect.stringContains mermaid "stroke-dasharray" "blocked edges styled dashed"
+            // linkStyle counts links in order of definition: every index must name a link, the credit ones last
+            let lines = mermaid.Split('\n')
+            let links = lines |> Array.filter (fun l -> l.Contains " --> " || l.Contains " ==> " || l.Contains " -.-> ")
+            let styled = lines |> Array.filter (fun l -> l.StartsWith "  linkStyle ") |> Array.map (fun l -> int (l.Split(' ').[3]))
+            Expect.equal (Array.max styled) (links.Length - 1) "the last link is styled (a credit arrow)"
+            let lastLink = links.[links.Length - 1]
+            Expect.stringContains lastLink " -.-> " "and it is a credit arrow"
+            let credit = Credit.Of tr
+            Expect.equal (links |> Array.filter (fun l -> l.Contains " -.-> ") |> Array.length)
+                (credit |> Seq.sumBy (fun c -> c.Costs.Length)) "one dotted arrow per credited cost"
         }
 
         test "Graphviz renders the trace to SVG and PNG; a missing dot names what to install" {

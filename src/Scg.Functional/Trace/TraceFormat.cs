@@ -64,9 +64,9 @@ public static class TraceFormat
             sb.Append("  style n").Append(site.Index).Append(" stroke:").Append(color).Append(",stroke-width:3px\n");
             foreach (var c in d.Credits[k].Costs)
             {
-                sb.Append("  n").Append(c.Cost.Index);
-                sb.Append(c.SummedOver.IsEmpty ? " -.-> n" : $" -. \"Σ {Escape(string.Join(",", c.SummedOver.Select(p => p.Name)))}\" .-> n");
-                sb.Append(site.Index).Append('\n');
+                sb.Append("  n").Append(c.Cost.Index).Append(" -.-> ");
+                if (!c.SummedOver.IsEmpty) sb.Append("|\"Σ ").Append(Escape(string.Join(",", c.SummedOver.Select(p => p.Name)))).Append("\"| ");
+                sb.Append('n').Append(site.Index).Append('\n');
                 styles.Append("  linkStyle ").Append(links++).Append(" stroke:").Append(color).Append(",stroke-width:2px\n");
             }
         }
