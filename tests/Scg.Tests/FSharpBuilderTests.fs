@@ -10,6 +10,7 @@ open Scg
 open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
+open Scg.Linq
 open Scg.FSharp
 
 type private Tensor = torch.Tensor
@@ -43,11 +44,11 @@ type private Resource(log: ResizeArray<string>, name: string) =
     interface IDisposable with
         member _.Dispose() = log.Add("dispose " + name)
 
-// ---- the docs' model: a loop over data and a conditional, in the builder and as a hand-written chain ----
+// ---- a loop over data and a conditional on a sampled value, in the builder and as a hand-written chain ----
 
 let private data = [ 0.5; 1.5; -0.25 ]
 
-/// docs/fsharp.md's model: a latent mean, one observation per datum (a loop), and a cost only when the mean is large.
+/// A latent mean, one observation per datum (a loop), and a cost only when the mean is positive.
 let private loopModel (mu: Tensor) =
     model {
         let! z = Model.Sample("z", normal mu 1.0)
@@ -78,6 +79,18 @@ let private twice m = model {
 let private costs prefix xs = model {
     for i, x in Seq.indexed xs do
         do! Model.cost (sprintf "%s%d" prefix i) x }
+
+// ---- docs/fsharp.md's first example, as written there ----
+
+let private readings = [ 0.5; nan; 1.5; -0.25 ]     // nan: a missing reading
+
+let private level = model {
+    let! mu = Model.param "mu" (fun () -> torch.tensor 0.0)
+    let! z = Model.Sample("z", Normal(mu, torch.tensor 1.0))
+    for i, x in List.indexed readings do
+        if not (Double.IsNaN x) then
+            do! Model.observe $"x{i}" (Normal(z, torch.tensor 0.5)) (torch.tensor x)
+    return z }
 
 let private deep = 100_000
 
@@ -339,6 +352,28 @@ let tests =
             Expect.equal (run 1UL ints).Value (3, 3) "ints"
             Expect.equal (run 1UL texts).Value ("x", "x") "strings"
             Expect.equal (names (run 1UL (costs "k" [ scalar 1.0; scalar 2.0 ]))) [ "k0"; "k1" ] "loop helper"
+        }
+
+        test "the docs' model trains: mu approaches the mean of the readings that are not missing" {
+            let store = ParamStore()
+            let costs =
+                Training.Train((fun _ -> level), store, (fun ps -> torch.optim.Adam(ps, 0.05) :> torch.optim.Optimizer),
+                               300, RunOptions(Seed = 1UL, Particles = 16))
+            let mu = store.["mu"].item<float>()
+            // E[cost] = sum_i (x_i - mu)^2 / (2 * 0.25) + const over the three readings: minimised at their mean
+            Expect.floatClose { absolute = 0.1; relative = 0.0 } mu ((0.5 + 1.5 - 0.25) / 3.0) "mu"
+            Expect.equal costs.Count 300 "one cost per step"
+            Expect.equal (names (run 1UL level)) [ "mu"; "z"; "x0"; "x2"; "x3" ] "the missing reading is skipped"
+        }
+
+        test "the docs' plate example: one observation node for the three data, inside the plate" {
+            let xs = torch.tensor [| 0.5; 1.5; -0.25 |]
+            let iid = model {
+                let! z = Model.Sample("z", Normal(torch.tensor 0.0, torch.tensor 1.0))
+                do! Model.plate "data" 3L (Model.observe "x" (Normal(z, torch.tensor 0.5)) xs)
+                return z }
+            let r = run 1UL iid
+            Expect.equal [ for n in r.Trace.Nodes -> n.Name, [ for p in n.Plates -> p.Name ] ] [ "z", []; "x", [ "data" ] ] "nodes"
         }
 
         test "a model with a parameter, a plate and a loop gives the Bind chain's trace and gradient" {
