@@ -8,10 +8,10 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tracing
+open Scg.FSharp
 
 type Tensor = TorchSharp.torch.Tensor
 
-let model = ModelBuilder()
 let t (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 let vec (xs: float[]) = torch.tensor(xs, dtype = torch.ScalarType.Float64)
 let score name = Model.Sample(name, Normal(t 0.0, t 1.0), SiteEstimator.ScoreFunction)

@@ -10,8 +10,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tests.RandomScgTests
+open Scg.FSharp
 
-let private model = ModelBuilder()
 let private f64s (xs: float[]) = torch.tensor(xs, dtype = torch.ScalarType.Float64)
 let private leavesOf (xs: float list) = [ for x in xs -> torch.tensor(x, dtype = torch.ScalarType.Float64, requires_grad = true) ]
 let private throwsMentioning = ErrorTests.throwsMentioning

@@ -9,8 +9,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tracing
+open Scg.FSharp
 
-let model = ModelBuilder()
 let t (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 
 let gaussCost =

@@ -11,8 +11,8 @@ open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tracing
 open Scg.Linq
+open Scg.FSharp
 
-let model = ModelBuilder()
 let t (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
 let f64 (xs: float list) = torch.tensor(Array.ofList xs, dtype = torch.ScalarType.Float64)
 

@@ -10,8 +10,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tests.RandomScgTests
+open Scg.FSharp
 
-let private model = ModelBuilder()
 let private f64s (xs: float[]) = torch.tensor(xs, dtype = torch.ScalarType.Float64)
 
 [<Tests>]

@@ -10,8 +10,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tests.RandomScgTests
+open Scg.FSharp
 
-let private model = ModelBuilder()
 
 [<Tests>]
 let tests =

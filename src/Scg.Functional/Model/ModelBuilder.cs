@@ -8,6 +8,11 @@ namespace Scg;
 /// (no overloads), so F# type inference works; it exposes no F#-only types. Steps that produce a value you
 /// do not need are bound with <c>let! _ = …</c>.
 /// </summary>
+/// <remarks>
+/// A minimal builder kept for existing code: it has no loops, <c>try</c>, <c>use</c> or <c>do!</c>. New F# code
+/// should use the <c>model { }</c> expression of the Scg.FSharp package (<c>open Scg.FSharp</c>), which has them
+/// (docs/fsharp.md).
+/// </remarks>
 public sealed class ModelBuilder
 {
     /// <summary>Sequencing (<c>let!</c>): see <see cref="Model{T}.Bind{TResult}"/>.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.ExceptionServices;
 using Scg.Interpretation;
 
 namespace Scg;
@@ -16,21 +17,34 @@ internal abstract class Step
 {
     /// <summary>
     /// Runs a program: the value of its last step. When a step throws, the scopes it was inside are left
-    /// (plates closed, products abandoned) before the exception propagates, unchanged.
+    /// (plates closed, products abandoned, finalizers run) down to the nearest handler of
+    /// <see cref="Model.TryCatch{T}"/>, whose model then runs in place of the body; with no handler the exception
+    /// propagates, unchanged.
     /// </summary>
     public static object? Execute(Step program, RunContext context)
     {
         // One continuation stack per run; a call unwinds only down to the depth it started at.
         var frames = context.Continuations;
         var floor = frames.Count;
-        try
+        var current = program;
+        while (true)
         {
-            return Run(program, context, frames, floor);
-        }
-        catch
-        {
-            Unwind(frames, floor, context);
-            throw;
+            try
+            {
+                return Run(current, context, frames, floor);
+            }
+            catch (Exception thrown)
+            {
+                var error = thrown;
+                if (Unwind(frames, floor, context, ref error) is { } handler)
+                {
+                    current = handler;
+                    continue;
+                }
+                if (ReferenceEquals(error, thrown)) throw;
+                ExceptionDispatchInfo.Throw(error);
+                throw;
+            }
         }
     }
 
@@ -93,11 +107,27 @@ internal abstract class Step
         }
     }
 
-    /// <summary>Pops the frames a failed run left above <paramref name="floor"/>, leaving their scopes.</summary>
-    private static void Unwind(Stack<Frame> frames, int floor, RunContext context)
+    /// <summary>
+    /// Pops the frames a failed run left above <paramref name="floor"/>, leaving their scopes, until a handler
+    /// takes <paramref name="error"/>: returns the handler's program, or null when none did. A scope that throws
+    /// while it is left (a finalizer) replaces <paramref name="error"/>, as a .NET finally block does.
+    /// </summary>
+    private static Step? Unwind(Stack<Frame> frames, int floor, RunContext context, ref Exception error)
     {
         while (frames.Count > floor)
-            frames.Pop().Scope?.Abandon(context);
+        {
+            if (frames.Pop().Scope is not { } scope) continue;
+            if (scope is CatchScope handler && CatchScope.Handles(error)) return handler.HandlerFor(error);
+            try
+            {
+                scope.Abandon(context);
+            }
+            catch (Exception replaced)
+            {
+                error = replaced;
+            }
+        }
+        return null;
     }
 }
 
