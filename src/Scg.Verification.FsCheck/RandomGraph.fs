@@ -124,5 +124,15 @@ type RandomGraph private (program: Program, origin: (int * GeneratorOptions) opt
     /// dropped and products made sequences; often every site is then enumerable.
     member _.Discretised() = RandomGraph(PlatedTransforms.discretise program)
 
+    /// The gradient of a scalar (a surrogate built from a run of this graph's model) with respect to the parameters,
+    /// as doubles; zeros where the scalar does not depend on a parameter (without calling autograd, which would abort
+    /// the process in TorchSharp 0.107).
+    static member GradientOf(scalar: torch.Tensor, parameters: torch.Tensor[]) : float[] =
+        ArgumentNullException.ThrowIfNull scalar
+        ArgumentNullException.ThrowIfNull parameters
+        if scalar.numel() <> 1L then
+            invalidArg "scalar" (sprintf "GradientOf needs a scalar tensor, got shape [%s]: sum it first." (String.Join(", ", scalar.shape)))
+        GraphTensors.gradientOf scalar (List.ofArray parameters)
+
     /// The program, one node a line.
     override _.ToString() = program.ToString()
