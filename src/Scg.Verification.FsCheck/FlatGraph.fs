@@ -37,10 +37,12 @@ type Affine =
       Theta: float[]
       Parents: (int * float[]) list }
 
+/// A Normal site's scale: a positive constant, or exp of an affine form in θ and discrete sites.
 type Scale =
     | ConstScale of float
     | ExpScale of Affine
 
+/// A flat site: Bernoulli or Categorical(3) by its logits (score function), or Normal (pathwise, or score function when the flag is set).
 type Site =
     | Bern of logit: Affine
     | Cat of logits: Affine
@@ -49,10 +51,12 @@ type Site =
 /// c = S · Y1 · Y2 + Y3; Pos: the number of sites recorded before the cost.
 type CostSpec = { Pos: int; S: float; Y1: Affine; Y2: Affine; Y3: Affine }
 
+/// One step of a flat program: a site or a cost, by index.
 type Step =
     | SiteStep of int
     | CostStep of int
 
+/// A flat graph: parameters θ0, sites in program order, costs with their positions, and a seed for the runs.
 type Graph =
     { Theta0: float[]
       Sites: Site[]
@@ -87,13 +91,17 @@ type Graph =
                     sprintf "c%d = %g * %s * %s + %s" c k.S (aff k.Y1) (aff k.Y2) (aff k.Y3))
         sprintf "θ0 = %A, seed %d\n  %s" g.Theta0 g.Seed (String.Join("\n  ", lines))
 
+/// True for a Bernoulli or Categorical site.
 let isDiscrete = function Bern _ | Cat _ -> true | Gauss _ -> false
+/// The width of a site's feature row: 3 for a Categorical (one-hot), 1 otherwise.
 let featureDim = function Cat _ -> 3 | _ -> 1
+/// True when the site's gradient comes from the score function.
 let isScoreFunction = function Bern _ | Cat _ -> true | Gauss (_, _, sf) -> sf
 
 // ---------------------------------------------------------------------------------------------------------
 // Generator
 
+/// A coefficient on the grid lo + (hi − lo) · i / 40, i = 0 … 40.
 let coef (lo: float) (hi: float) = Gen.choose (0, 40) |> Gen.map (fun i -> lo + (hi - lo) * float i / 40.0)
 
 /// An affine form over θ (each θ coordinate used with probability 0.7) and a random subset of `eligible` sites.
@@ -108,6 +116,7 @@ let genAffine (sites: Site[]) (p: int) (out: int) (eligible: int list) (range: f
         return { Out = out; Bias = bias; Theta = theta; Parents = List.zip parents ws }
     }
 
+/// Site i of a graph with p parameters, given the earlier sites.
 let genSite (sites: Site[]) (p: int) (i: int) =
     let discrete = [ for j in 0 .. i - 1 do if isDiscrete sites.[j] then yield j ]
     let all = [ 0 .. i - 1 ]
@@ -150,6 +159,7 @@ let genCost (sites: Site[]) (p: int) =
         return { Pos = pos; S = s; Y1 = y1; Y2 = y2; Y3 = y3 }
     }
 
+/// Flat graphs: 2–3 parameters, 1–6 sites, 1–4 costs, and a seed for the runs.
 let genGraph =
     gen {
         let! p = Gen.choose (2, 3)
@@ -183,6 +193,7 @@ let evalAffine (g: Graph) (theta: Tensor) (vals: Map<int, Tensor>) (a: Affine) =
         acc <- acc + (feature g.Sites.[j] vals.[j]).matmul(mat w (featureDim g.Sites.[j]) a.Out)
     if a.Out = 1 then acc.squeeze(-1) else acc
 
+/// The site's distribution and estimator, given θ and the earlier sites' values.
 let distOf (g: Graph) theta vals (site: Site) : Distribution * SiteEstimator =
     match site with
     | Bern a -> Bernoulli.FromLogits(evalAffine g theta vals a) :> _, SiteEstimator.Auto

@@ -4,7 +4,9 @@ module Scg.Verification.GraphTensors
 open TorchSharp
 open Scg
 
+/// TorchSharp's tensor.
 type Tensor = TorchSharp.torch.Tensor
+/// TorchSharp's dtype.
 type ScalarType = TorchSharp.torch.ScalarType
 
 /// A float64 vector of the given values.

@@ -29,14 +29,18 @@ open Scg.Verification.GraphTensors
 open Scg.Verification.PlatedProgram
 open Scg.Verification.PlatedModel
 
+/// TorchSharp's tensor.
 type Tensor = TorchSharp.torch.Tensor
+/// TorchSharp's dtype.
 type ScalarType = TorchSharp.torch.ScalarType
 
+/// What a guided program is drawn for: the ELBO (Guided.Pair), a subsampled plate, or IWAE with K = 2.
 type GMode =
     | ElboMode
     | IwaeMode
     | SubsampleMode
 
+/// A guide site's estimator: score function (with a leave-one-out baseline when set), enumeration or pathwise.
 type GEst =
     | GScore of leaveOneOut: bool
     | GEnum
@@ -45,6 +49,7 @@ type GEst =
 /// A latent: the guide's site (kind PBern/PCat/PGauss, its plates), its estimator, the model's prior (same kind).
 type GLatent = { Site: PSite; Est: GEst; Prior: PKind }
 
+/// A guided program: parameters (φ = θ0, θ1 for the guide, θ = θ2, θ3 for the model), the plate, latents, and the model's observations and costs.
 type GuidedProgram =
     { Theta0: float[]
       Plate: PlateDef
@@ -81,11 +86,13 @@ type GuidedProgram =
         sprintf "θ0 = %A, plate %s[%d]%s, seed %d\n  %s" g.Theta0 g.Plate.Name g.Plate.Size
             (match g.Batch with Some b -> sprintf " subsampled to %d" b | None -> "") g.Seed (String.Join("\n  ", lines))
 
+/// True for a Bernoulli or Categorical kind.
 let isDiscreteKind = function PGauss _ -> false | _ -> true
 
 // ---------------------------------------------------------------------------------------------------------
 // Generator
 
+/// The guided program of the given mode drawn from `seed` (deterministic).
 let makeGuided (mode: GMode) (seed: int) : GuidedProgram =
     let rnd = Random(seed)
     let coefR lo hi = lo + (hi - lo) * float (rnd.Next(41)) / 40.0
@@ -281,8 +288,10 @@ let generativeModel (g: GuidedProgram) (forgetScale: bool) (theta: Tensor) : Mod
             }
     go (List.ofArray g.Latents) Map.empty
 
+/// How the pair is built: analytic KL, sticking the landing, the broken unscaled minibatch (ForgetScale), and each latent's estimator.
 type PairOptions = { AnalyticKl: bool; Stl: bool; ForgetScale: bool; Est: GLatent -> GEst }
 
+/// The pair as drawn: no analytic KL, no STL, the scaled minibatch, the drawn estimators.
 let defaultPair = { AnalyticKl = false; Stl = false; ForgetScale = false; Est = fun l -> l.Est }
 
 /// Guided.Pair of the guide and the model over the parameter leaves.

@@ -11,6 +11,7 @@ open System
 open TorchSharp
 open Scg.Tracing
 
+/// TorchSharp's tensor.
 type Tensor = TorchSharp.torch.Tensor
 
 // ---------------------------------------------------------------------------------------------------------
@@ -71,6 +72,7 @@ let costValue (n: TraceNode) =
     | :? ObserveNode as o -> o.LogProb.neg()
     | _ -> failwith "not a cost"
 
+/// The trace's costs and observations, in program order.
 let costNodes (trace: Trace) =
     trace.Nodes |> Seq.filter (fun n -> n :? CostNode || n :? ObserveNode) |> List.ofSeq
 
@@ -97,4 +99,5 @@ let naiveSurrogate (trace: Trace) (credit: (SampleNode -> TraceNode -> bool) opt
                     yield (reduceTo s.LogProb s s * naiveQ trace credit s).sum() ]
     (List.fold (+) costs score) / float trace.ParticleCount
 
+/// The library's credit rule: c is downstream of s in the trace (trace.IsDownstream).
 let downstream (trace: Trace) = fun (s: SampleNode) (c: TraceNode) -> trace.IsDownstream(s, c)

@@ -16,6 +16,7 @@ open Scg.Verification.PlatedProgram
 /// Where a node is evaluated: its plates, and the rank its tensors have (the particle frame, when K ≥ 1).
 type Ctx = { Plates: PlateDef list; Rank: int }
 
+/// Column o of a row-major rows × out weight matrix, as a float64 vector.
 let columnOf (w: float[]) (out: int) (rows: int) (o: int) = f64 (Array.init rows (fun r -> w.[r * out + o]))
 
 /// Site j's value as read by a node in ctx, for coordinate o of a form with weights w: element by element on
@@ -52,6 +53,7 @@ let evalCoord (g: Program) (theta: Tensor) (vals: Map<int, Tensor>) (ctx: Ctx) (
         acc <- acc + readSite g vals ctx j w f.POut o
     acc
 
+/// A form evaluated in ctx: [frame] for one output, [frame, out] for several.
 let evalForm g theta vals ctx (f: PForm) =
     if f.POut = 1 then evalCoord g theta vals ctx f 0
     else
@@ -59,18 +61,21 @@ let evalForm g theta vals ctx (f: PForm) =
         let common = cs |> Array.reduce (+)
         torch.stack(cs |> Array.map (fun c -> c.expand(common.shape)), -1L)
 
+/// A tensor with the per-element offsets of an extra batch or event dimension added.
 let withExtra (extra: Extra) (offsets: float[]) (t: Tensor) =
     match extra with
     | NoExtra -> t
     | BatchDim _ -> t + f64 offsets
     | EventDim _ -> t.unsqueeze(-1) + f64 offsets
 
+/// A scale evaluated in ctx (a constant, or exp of a form), with an event dimension where the node has one.
 let scaleOf g theta vals ctx (extra: Extra) = function
     | PConst v -> torch.tensor(v, dtype = ScalarType.Float64)
     | PExp f ->
         let s = (evalForm g theta vals ctx f).exp()
         match extra with EventDim _ -> s.unsqueeze(-1) | _ -> s
 
+/// Normal(mean, scale), made an event of rank 1 for an EventDim.
 let normalOf (mean: Tensor) (scale: Tensor) (extra: Extra) : Distribution =
     let d = Normal(mean, scale)
     match extra with EventDim _ -> d.ToEvent(1) | _ -> d :> Distribution

@@ -23,6 +23,7 @@ open Scg.Verification.PlatedProgram
 /// A flat observation element: E[−log N(x; μ, σ)] with μ = Mean, σ = Scale.
 type FlatObs = { FMean: Affine; FScale: Scale; FX: float }
 
+/// A plated program unrolled into a flat Graph: its sites, which plated site each came from, and each cost's flat elements.
 type Unrolled =
     { Flat: Graph
       /// Flat site index → plated site id.
@@ -39,6 +40,7 @@ let multiIndex (shape: int64[]) (off: int) =
         r <- r / int shape.[a]
     idx
 
+/// The program unrolled into one flat site per plate and extra element, one flat cost per cost element.
 let unroll (g: Program) : Unrolled =
     let flatSites = List<Site>()
     let siteOf = List<int>()
@@ -129,6 +131,7 @@ let platedOracle (u: Unrolled) (theta: Tensor) (cut: int -> bool) (names: string
 /// Value and gradient of an oracle variant at θ0.
 let exactP (g: Program) (f: Tensor -> Tensor) = valueAndGradient g.Theta0 f
 
+/// True when flat site i is a score-function site.
 let isScoreP (u: Unrolled) i = isScoreFunction u.Flat.Sites.[i]
 
 /// J and g*.
@@ -144,6 +147,7 @@ let dropLastExpect (g: Program) (u: Unrolled) (gstar: float[]) (last: string) =
     let cut = snd (exactP g (fun th -> platedOracle u th (isScoreP u) [ last ]))
     Array.init gstar.Length (fun j -> gstar.[j] - (full.[j] - cut.[j]))
 
+/// The plates of the cost or observation with the given name.
 let platesOfCost (g: Program) (name: string) =
     allNodes g.Body
     |> List.pick (function

@@ -33,6 +33,7 @@ open Scg.Verification
 // ---------------------------------------------------------------------------------------------------------
 // Plated programs
 
+/// A plate: its name, size and batch dim (negative).
 type PlateDef = { Name: string; Size: int; Dim: int }
 
 /// Dimensions a site or observation has beyond its plates' frame.
@@ -51,10 +52,12 @@ type PForm =
       PTheta: float[]
       PParents: (int * float[]) list }
 
+/// A Normal's scale: a positive constant, or exp of a form.
 type PScale =
     | PConst of float
     | PExp of PForm
 
+/// A site's distribution: Bernoulli or Categorical(3) by logits, or Normal (mean, scale, score function).
 type PKind =
     | PBern of PForm
     | PCat of PForm
@@ -63,10 +66,13 @@ type PKind =
 /// Offsets: one bias per extra element (added to the logit or mean), empty without extra dims.
 type PSite = { Id: int; Kind: PKind; Extra: Extra; Offsets: float[]; Plates: PlateDef list }
 
+/// A cost c = S · Y1 · Y2 + Y3 in the given plates.
 type PCost = { CId: int; CPlates: PlateDef list; S: float; Y1: PForm; Y2: PForm; Y3: PForm }
 
+/// An observation of fixed data X ~ Normal(Mean, OScale) in the given plates, with an optional extra dimension.
 type PObs = { OId: int; OPlates: PlateDef list; Mean: PForm; OScale: PScale; OExtra: Extra; OOffsets: float[]; X: float[] }
 
+/// A node of a program body: a site, a cost, an observation, a plate holding a body (with or without an explicit dim), or an independent product of two bodies.
 type PNode =
     | PSiteN of PSite
     | PCostN of PCost
@@ -74,6 +80,7 @@ type PNode =
     | PPlate of PlateDef * explicitDim: bool * PNode list
     | PZip of PNode list * PNode list
 
+/// A plated program: parameters θ0, its body, its sites by id, and a seed for its runs.
 type Program =
     { Theta0: float[]
       Body: PNode list
@@ -110,16 +117,20 @@ type Program =
                     yield ind + "}" ]
         sprintf "θ0 = %A, seed %d\n  %s" g.Theta0 g.Seed (String.Join("\n  ", lines "" g.Body))
 
+/// The rank of the plates' frame: the deepest plate dim.
 let frameRank (plates: PlateDef list) = plates |> List.fold (fun r p -> max r (-p.Dim)) 0
 
+/// The plates' frame shape: plate sizes at their dims, 1 elsewhere.
 let frameShape (plates: PlateDef list) =
     let r = frameRank plates
     let shape = Array.create r 1L
     for p in plates do shape.[r + p.Dim] <- int64 p.Size
     shape
 
+/// The number of elements of a shape.
 let numel (shape: int64[]) = shape |> Array.fold (*) 1L |> int
 
+/// The size of an extra dimension (1 without one).
 let extraSize = function NoExtra -> 1 | BatchDim e | EventDim e -> e
 
 /// The shape of a node's elements: its plates' frame and its extra dimension.
@@ -136,6 +147,7 @@ let batchRank (plates: PlateDef list) (extra: Extra) =
     | BatchDim _ -> max 1 (frameRank plates)
     | _ -> frameRank plates
 
+/// Every node of a body, plates and products included, in program order.
 let rec allNodes (body: PNode list) =
     [ for n in body do
         match n with
@@ -154,6 +166,7 @@ let neededNesting (g: Program) =
         | PZip _ -> 0)
     |> List.fold max 0
 
+/// The names of the program's costs ("c…") and observations ("o…"), in program order.
 let costNames (g: Program) =
     allNodes g.Body |> List.choose (function PCostN c -> Some (sprintf "c%d" c.CId) | PObsN o -> Some (sprintf "o%d" o.OId) | _ -> None)
 
