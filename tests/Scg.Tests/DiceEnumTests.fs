@@ -8,9 +8,14 @@ open Expecto
 open TorchSharp
 open Scg.Estimators
 open Scg.Interpretation
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
-open Scg.Tests.RandomPlatedPrograms
-open Scg.Tests.RandomPlatedOracle
+open Scg.Verification.PlatedProgram
+open Scg.Verification.PlatedModel
+open Scg.Verification.PlatedOracle
+open Scg.Verification.NaiveSurrogate
+open Scg.Verification.PlatedTransforms
 open Scg.Tests.RandomPlatedEnumTests
 
 let private hessianOf s leaves = snd (Scg.Tests.DiceTests.gradHess s leaves)

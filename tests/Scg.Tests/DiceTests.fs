@@ -13,9 +13,13 @@ open Scg
 open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
-open Scg.Tests.RandomPlatedPrograms
-open Scg.Tests.RandomPlatedOracle
+open Scg.Verification.PlatedProgram
+open Scg.Verification.PlatedModel
+open Scg.Verification.PlatedOracle
+open Scg.Verification.NaiveSurrogate
 open Scg.Tests.RandomPlatedTests
 
 type private Tensor = TorchSharp.torch.Tensor

@@ -14,6 +14,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Objectives
 open Scg.Tracing
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
 
 type private Tensor = torch.Tensor

@@ -11,6 +11,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Objectives
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
 
 let private model = ModelBuilder()

@@ -18,9 +18,13 @@ open Scg.Distributions
 open Scg.Estimators
 open Scg.Objectives
 open Scg.Tracing
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
-open Scg.Tests.RandomPlatedOracle
-open Scg.Tests.RandomGuidedPrograms
+open Scg.Verification.PlatedOracle
+open Scg.Verification.NaiveSurrogate
+open Scg.Verification.GuidedPrograms
+open Scg.Verification.GuidedOracle
 
 type private Generator = TorchSharp.torch.Generator
 
@@ -52,16 +56,16 @@ let private hasScore (g: GuidedProgram) = g.Latents |> Array.exists (fun l -> ma
 let private sampleAll (l: GLatent) = match l.Est with GEnum -> GScore false | e -> e
 
 let private parentsOf = function
-    | RandomPlatedPrograms.PBern f | RandomPlatedPrograms.PCat f -> f.PParents |> List.map fst
-    | RandomPlatedPrograms.PGauss (m, s, _) ->
-        (m.PParents |> List.map fst) @ (match s with RandomPlatedPrograms.PExp f -> f.PParents |> List.map fst | RandomPlatedPrograms.PConst _ -> [])
+    | Scg.Verification.PlatedProgram.PBern f | Scg.Verification.PlatedProgram.PCat f -> f.PParents |> List.map fst
+    | Scg.Verification.PlatedProgram.PGauss (m, s, _) ->
+        (m.PParents |> List.map fst) @ (match s with Scg.Verification.PlatedProgram.PExp f -> f.PParents |> List.map fst | Scg.Verification.PlatedProgram.PConst _ -> [])
 
 /// A global latent that reads a plated score-function latent (in the guide or the prior), with plated nodes after
 /// it: the pattern "plated site → global node mixing its elements → reopened plate" (docs/design.md, credit across
 /// plate openings), where element-wise credit would bias the score terms.
 let mixesPlate (g: GuidedProgram) =
     let plated j = not g.Latents.[j].Site.Plates.IsEmpty && (match g.Latents.[j].Est with GScore _ -> true | _ -> false)
-    let platedTail = g.Tail |> List.exists (function RandomPlatedPrograms.PObsN o -> not o.OPlates.IsEmpty | RandomPlatedPrograms.PCostN c -> not c.CPlates.IsEmpty | _ -> false)
+    let platedTail = g.Tail |> List.exists (function Scg.Verification.PlatedProgram.PObsN o -> not o.OPlates.IsEmpty | Scg.Verification.PlatedProgram.PCostN c -> not c.CPlates.IsEmpty | _ -> false)
     g.Latents |> Array.exists (fun l ->
         l.Site.Plates.IsEmpty && List.exists plated (parentsOf l.Site.Kind @ parentsOf l.Prior)
         && (platedTail || g.Latents |> Array.exists (fun m -> m.Site.Id > l.Site.Id && not m.Site.Plates.IsEmpty)))
@@ -125,15 +129,15 @@ let tests =
 
         test "the oracle reproduces a hand-computed guided ELBO" {
             // one global Bernoulli latent, q = Bern(σ(θ0)), p = Bern(σ(θ2)), x = 0.5 ~ N(y, 1)
-            let f (b: float) (th: float[]) : RandomPlatedPrograms.PForm = { POut = 1; PBias = [| b |]; PTheta = th; PParents = [] }
-            let site : RandomPlatedPrograms.PSite = { Id = 0; Kind = RandomPlatedPrograms.PBern (f 0.0 [| 1.0; 0.0; 0.0; 0.0 |]); Extra = RandomPlatedPrograms.NoExtra; Offsets = [| 0.0 |]; Plates = [] }
+            let f (b: float) (th: float[]) : Scg.Verification.PlatedProgram.PForm = { POut = 1; PBias = [| b |]; PTheta = th; PParents = [] }
+            let site : Scg.Verification.PlatedProgram.PSite = { Id = 0; Kind = Scg.Verification.PlatedProgram.PBern (f 0.0 [| 1.0; 0.0; 0.0; 0.0 |]); Extra = Scg.Verification.PlatedProgram.NoExtra; Offsets = [| 0.0 |]; Plates = [] }
             let mean = { (f 0.0 [| 0.0; 0.0; 0.0; 0.0 |]) with PParents = [ 0, [| 1.0 |] ] }
-            let o : RandomPlatedPrograms.PObs =
-                { OId = 1; OPlates = []; Mean = mean; OScale = RandomPlatedPrograms.PConst 1.0
-                  OExtra = RandomPlatedPrograms.NoExtra; OOffsets = [| 0.0 |]; X = [| 0.5 |] }
-            let obs = RandomPlatedPrograms.PObsN o
+            let o : Scg.Verification.PlatedProgram.PObs =
+                { OId = 1; OPlates = []; Mean = mean; OScale = Scg.Verification.PlatedProgram.PConst 1.0
+                  OExtra = Scg.Verification.PlatedProgram.NoExtra; OOffsets = [| 0.0 |]; X = [| 0.5 |] }
+            let obs = Scg.Verification.PlatedProgram.PObsN o
             let g = { Theta0 = [| 0.3; 0.0; -0.4; 0.0 |]; Plate = { Name = "i"; Size = 2; Dim = -1 }; Batch = None
-                      Latents = [| { Site = site; Est = GEnum; Prior = RandomPlatedPrograms.PBern (f 0.0 [| 0.0; 0.0; 1.0; 0.0 |]) } |]
+                      Latents = [| { Site = site; Est = GEnum; Prior = Scg.Verification.PlatedProgram.PBern (f 0.0 [| 0.0; 0.0; 1.0; 0.0 |]) } |]
                       Tail = [ obs ]; Seed = 1UL }
             let sg x = 1.0 / (1.0 + exp -x)
             let q, p = sg 0.3, sg -0.4

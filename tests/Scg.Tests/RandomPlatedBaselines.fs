@@ -20,7 +20,8 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tracing
-open Scg.Tests.RandomPlatedPrograms
+open Scg.Verification.PlatedProgram
+open Scg.Verification.PlatedModel
 
 type Tensor = TorchSharp.torch.Tensor
 type Generator = TorchSharp.torch.Generator

@@ -1,4 +1,4 @@
-/// Exact enumeration on the random plated programs (RandomPlatedPrograms.fs) against the exact oracle
+/// Exact enumeration on the random plated programs (PlatedProgram.fs) against the exact oracle
 /// (RandomPlatedOracle.fs).
 ///
 /// Which sites can be enumerated. The library refuses (by design, with an error naming the site) enumeration in a
@@ -33,70 +33,16 @@ open TorchSharp
 open Scg
 open Scg.Interpretation
 open Scg.Estimators
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
-open Scg.Tests.RandomPlatedPrograms
-open Scg.Tests.RandomPlatedOracle
+open Scg.Verification.PlatedProgram
+open Scg.Verification.PlatedModel
+open Scg.Verification.PlatedOracle
+open Scg.Verification.NaiveSurrogate
+open Scg.Verification.PlatedTransforms
 
 type private Generator = TorchSharp.torch.Generator
-
-let private hasZip (g: Program) = allNodes g.Body |> List.exists (function PZip _ -> true | _ -> false)
-
-let private isDiscrete (s: PSite) = match s.Kind with PGauss _ -> false | _ -> true
-
-/// Sites, costs and observations in program order, each with its plates (and its id, for a site).
-let private leafNodes (g: Program) =
-    allNodes g.Body
-    |> List.choose (function
-        | PSiteN s -> Some (Some s.Id, s.Plates)
-        | PCostN c -> Some (None, c.CPlates)
-        | PObsN o -> Some (None, o.OPlates)
-        | _ -> None)
-
-/// Whether the library can enumerate site s of g: g has no product, s is discrete without an extra batch
-/// dimension, and every node after s lies in all of s's plates.
-let enumerable (g: Program) (s: PSite) =
-    not (hasZip g) && isDiscrete s && s.Extra = NoExtra
-    && (let leaves = leafNodes g
-        let at = leaves |> List.findIndex (fun (id, _) -> id = Some s.Id)
-        leaves
-        |> List.skip (at + 1)
-        |> List.forall (fun (_, ps) -> s.Plates |> List.forall (fun q -> ps |> List.exists (fun a -> a.Name = q.Name))))
-
-/// g with its products made sequences (a branch never reads the other's sites, so the forms stay valid).
-let sequenced (g: Program) =
-    let rec body (nodes: PNode list) =
-        nodes
-        |> List.collect (function
-            | PPlate (q, explicitDim, b) -> [ PPlate (q, explicitDim, body b) ]
-            | PZip (a, b) -> body a @ body b
-            | n -> [ n ])
-    { g with Body = body g.Body }
-
-/// g with every Normal site made a Bernoulli (logit = its mean form), extra batch dimensions of sites dropped and
-/// products made sequences.
-let discretise (g: Program) =
-    let site (s: PSite) =
-        match s.Kind with
-        | PGauss (mean, _, _) -> { s with Kind = PBern mean; Extra = NoExtra; Offsets = [| 0.0 |] }
-        | _ when s.Extra <> NoExtra -> { s with Extra = NoExtra; Offsets = [| 0.0 |] }
-        | _ -> s
-    let rec body (nodes: PNode list) =
-        nodes
-        |> List.collect (function
-            | PSiteN s -> [ PSiteN (site s) ]
-            | PPlate (q, explicitDim, b) -> [ PPlate (q, explicitDim, body b) ]
-            | PZip (a, b) -> body a @ body b
-            | n -> [ n ])
-    { g with Body = body g.Body; Sites = g.Sites |> Array.map site }
-
-/// Binary digits of the discrete elements (the oracle enumerates them all).
-let private discreteBits (g: Program) =
-    g.Sites
-    |> Array.sumBy (fun s ->
-        let n = float (numel (frameShape s.Plates) * extraSize s.Extra)
-        match s.Kind with PBern _ -> n | PCat _ -> n * Math.Log(3.0, 2.0) | PGauss _ -> 0.0)
-
-let private allEnumerable (g: Program) = g.Sites |> Array.forall (enumerable g)
 
 let sample seed n = Gen.sampleWithSeed (Rnd(seed, 4049UL)) 10 n genProgram
 
@@ -236,7 +182,7 @@ let tests =
             let cases =
                 [ for g in Array.append drawn (Array.map sequenced drawn) do
                     for site in g.Sites do
-                        if isDiscrete site && not (enumerable g site) then yield g, site ]
+                        if isDiscreteSite site && not (enumerable g site) then yield g, site ]
                 |> List.groupBy (fun (g, site) -> reasonOf g site)
                 |> List.collect (fun (_, cs) -> List.truncate 20 cs)
             let reasons = Dictionary<string, int>()

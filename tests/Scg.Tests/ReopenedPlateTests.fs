@@ -183,14 +183,14 @@ let tests =
                 programs
                 |> Array.filter (fun g ->
                     use scope = torch.NewDisposeScope()
-                    let leaves = RandomPlatedPrograms.platedLeaves g
-                    let nesting = RandomPlatedPrograms.neededNesting g
-                    let trace = Interpreter.Sample(RandomPlatedPrograms.toPlatedModel g 0 nesting leaves, RunOptions(Seed = 1UL, MaxPlateNesting = nesting)).Trace
+                    let leaves = Scg.Verification.PlatedModel.platedLeaves g
+                    let nesting = Scg.Verification.PlatedProgram.neededNesting g
+                    let trace = Interpreter.Sample(Scg.Verification.PlatedModel.toPlatedModel g 0 nesting leaves, RunOptions(Seed = 1UL, MaxPlateNesting = nesting)).Trace
                     trace.Samples |> Seq.exists (fun s ->
                         s.IsScoreFunction
-                        && RandomPlatedOracle.costNodes trace |> List.exists (fun c ->
+                        && Scg.Verification.NaiveSurrogate.costNodes trace |> List.exists (fun c ->
                             trace.IsDownstream(s, c)
-                            && RandomPlatedOracle.mixedPlates trace s c |> Set.exists (fun p -> c.Plates |> Seq.exists (fun q -> q.Name = p)))))
+                            && Scg.Verification.NaiveSurrogate.mixedPlates trace s c |> Set.exists (fun p -> c.Plates |> Seq.exists (fun q -> q.Name = p)))))
             Expect.isGreaterThanOrEqual mixing.Length 3 (sprintf "%d of %d programs have the pattern" mixing.Length programs.Length)
         }
     ]

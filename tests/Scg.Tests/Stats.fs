@@ -35,18 +35,9 @@ let zBound = 5.0
 
 let maxAbsZ (e: Estimate) (exact: float[]) = zScores e exact |> Array.map abs |> Array.max
 
-/// Gradient of a scalar tensor with respect to the given leaves, as one flat array of doubles.
-/// (TorchSharp 0.107 terminates the process, uncatchably, when autograd.grad is asked for the gradient of a
-/// tensor that does not require one: that case is answered with zeros here without calling it.)
-let gradOf (scalar: Tensor) (leaves: Tensor list) =
-    if leaves.IsEmpty then [||]
-    elif not scalar.requires_grad then [| for p in leaves do yield! Array.zeroCreate<float> (int (p.numel())) |]
-    else
-    let grads = torch.autograd.grad([| scalar |], (leaves |> Array.ofList), retain_graph = true, allow_unused = true)
-    [| for (g, p) in Seq.zip grads leaves do
-         // an unused leaf's gradient comes back as null or as a tensor with an empty handle
-         let g = if isNull g || g.IsInvalid then torch.zeros_like p else g
-         yield! g.to_type(ScalarType.Float64).data<float>().ToArray() |]
+/// Gradient of a scalar tensor with respect to the given leaves, as one flat array of doubles (zeros, without calling
+/// autograd, for a scalar that needs no gradient: Scg.Verification.GraphTensors.gradientOf).
+let gradOf (scalar: Tensor) (leaves: Tensor list) = Scg.Verification.GraphTensors.gradientOf scalar leaves
 
 /// N gradient estimates: each call of `surrogate` must build a fresh surrogate scalar from a new run.
 let gradients (n: int) (leaves: Tensor list) (surrogate: int -> Tensor) =

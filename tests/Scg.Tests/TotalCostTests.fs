@@ -9,6 +9,8 @@ open Scg
 open Scg.Distributions
 open Scg.Interpretation
 open Scg.Estimators
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
 open Scg.FSharp
 

@@ -12,6 +12,8 @@ open Scg
 open Scg.Distributions
 open Scg.Interpretation
 open Scg.Objectives
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
 open Scg.Tests.RandomScgTests
 
 type private Tensor = torch.Tensor

@@ -1,30 +1,29 @@
-/// The exact oracle (plated programs unrolled into the flat Graph) and the naive O(N²) reference surrogate for the
-/// random plated tests; see RandomPlatedPrograms.fs for the generator and the statistics.
-module Scg.Tests.RandomPlatedOracle
+/// The exact oracle of the random plated programs: every plate unrolled into its elements, giving a flat Graph that
+/// FlatOracle evaluates (enumeration of the discrete elements × Gaussian closed form); also the exact expectations
+/// of deliberately broken estimators (no score terms, a cost left out, plate-blind credit).
+///
+/// Oracle. The program is unrolled into the flat generator's Graph (one flat site per plate element and extra
+/// element, one flat cost per cost element; a node's reads of other plates become affine terms over all the
+/// elements it sums) and FlatOracle.oracleRows evaluates it: enumeration of the discrete elements ×
+/// Gaussian closed form. An observation adds E[−log N(x; μ, σ)] = log σ + ½ log 2π + ((x − m)² + |l|²) / 2σ²
+/// for μ = m + l·ε Gaussian. J(θ) = E[Σ costs − Σ log p(observations)], g* = ∇θ J by autograd.
+module Scg.Verification.PlatedOracle
 
 open System
 open System.Collections.Generic
-open Expecto
-open FsCheck
-open FsCheck.FSharp
 open TorchSharp
-open Scg
-open Scg.Distributions
-open Scg.Interpretation
-open Scg.Estimators
-open Scg.Tracing
-open Scg.Tests.RandomScgTests
+open Scg.Verification.GraphTensors
+open Scg.Verification.FlatGraph
+open Scg.Verification.FlatOracle
+open Scg.Verification.PlatedProgram
 
-type Tensor = TorchSharp.torch.Tensor
-type Generator = TorchSharp.torch.Generator
-type ScalarType = TorchSharp.torch.ScalarType
-open Scg.Tests.RandomPlatedPrograms
 // ---------------------------------------------------------------------------------------------------------
 // Unrolling into the flat Graph, and the oracle
 
 /// A flat observation element: E[−log N(x; μ, σ)] with μ = Mean, σ = Scale.
 type FlatObs = { FMean: Affine; FScale: Scale; FX: float }
 
+/// A plated program unrolled into a flat Graph: its sites, which plated site each came from, and each cost's flat elements.
 type Unrolled =
     { Flat: Graph
       /// Flat site index → plated site id.
@@ -41,6 +40,7 @@ let multiIndex (shape: int64[]) (off: int) =
         r <- r / int shape.[a]
     idx
 
+/// The program unrolled into one flat site per plate and extra element, one flat cost per cost element.
 let unroll (g: Program) : Unrolled =
     let flatSites = List<Site>()
     let siteOf = List<int>()
@@ -128,12 +128,10 @@ let platedOracle (u: Unrolled) (theta: Tensor) (cut: int -> bool) (names: string
     (logp.exp() * total).sum()
 
 /// Value and gradient of an oracle variant at θ0.
-let exactP (g: Program) (f: Tensor -> Tensor) =
-    use scope = torch.NewDisposeScope()
-    let leaves = platedLeaves g
-    let j = f (torch.stack(leaves |> Array.ofList))
-    j.item<float>(), Stats.gradOf j leaves
+/// Value and gradient of an oracle variant at θ0.
+let exactP (g: Program) (f: Tensor -> Tensor) = valueAndGradient g.Theta0 f
 
+/// True when flat site i is a score-function site.
 let isScoreP (u: Unrolled) i = isScoreFunction u.Flat.Sites.[i]
 
 /// J and g*.
@@ -149,6 +147,7 @@ let dropLastExpect (g: Program) (u: Unrolled) (gstar: float[]) (last: string) =
     let cut = snd (exactP g (fun th -> platedOracle u th (isScoreP u) [ last ]))
     Array.init gstar.Length (fun j -> gstar.[j] - (full.[j] - cut.[j]))
 
+/// The plates of the cost or observation with the given name.
 let platesOfCost (g: Program) (name: string) =
     allNodes g.Body
     |> List.pick (function
@@ -170,88 +169,3 @@ let plateBlindExpect (g: Program) (u: Unrolled) (gstar: float[]) =
             acc <- Array.init acc.Length (fun j -> acc.[j] - (full.[j] - cut.[j]))
     acc
 
-// ---------------------------------------------------------------------------------------------------------
-// The naive reference surrogate (core-semantics.md, per pair, O(N²))
-
-/// The shape of a node's plates: rank = its deepest plate dim, plate sizes there, 1 elsewhere.
-let plateShapeOf (node: TraceNode) =
-    let r = node.Plates |> Seq.fold (fun r p -> max r (-p.Dim)) 0
-    let shape = Array.create r 1L
-    for p in node.Plates do shape.[r + p.Dim] <- p.Size
-    shape
-
-/// t (a tensor of node `from`) reduced to site s's plate shape: dims of the plates in `keep` (plates that `from`
-/// and s share) are kept element by element, every other dim of t is summed; s's plates that `from` lacks are
-/// broadcast.
-let reduceKeeping (t: Tensor) (from: TraceNode) (s: SampleNode) (keep: string -> bool) =
-    let shared = [ for p in from.Plates do if keep p.Name && s.Plates |> Seq.exists (fun q -> q.Name = p.Name) then yield p.Dim ]
-    let r = t.shape.Length
-    let summed = [| for a in 0 .. r - 1 do if not (List.contains (a - r) shared) then yield int64 a |]
-    let t = if summed.Length = 0 then t else t.sum(summed, true)
-    let target = plateShapeOf s
-    let t = if r > target.Length then t.reshape(t.shape.[r - target.Length ..]) else t
-    t.expand(target)
-
-/// t reduced to s's plate shape, every shared plate kept element by element.
-let reduceTo (t: Tensor) (from: TraceNode) (s: SampleNode) = reduceKeeping t from s (fun _ -> true)
-
-/// The (product, branch) pairs of a node's place among independent products, read from the library's internal
-/// record by reflection, so that the reference decides "c is downstream of n" for any node n on its own.
-let private branchesOf (n: TraceNode) =
-    let flags = Reflection.BindingFlags.Instance ||| Reflection.BindingFlags.NonPublic ||| Reflection.BindingFlags.Public
-    let prop (o: obj) name = o.GetType().GetProperty(name, flags).GetValue(o)
-    let rec walk (path: obj) =
-        if isNull path then []
-        else (prop path "Product" :?> int, prop path "BranchIndex" :?> int) :: walk (prop path "Parent")
-    walk (typeof<TraceNode>.GetProperty("Branch", flags).GetValue(n))
-
-/// True when n and c lie in different branches of one independent product.
-let separated (n: TraceNode) (c: TraceNode) =
-    let a, b = branchesOf n, branchesOf c
-    a |> List.exists (fun (p, i) -> b |> List.exists (fun (q, j) -> p = q && i <> j))
-
-/// The plates shared by s and c in which c is credited to s summed over the plate, not element by element: those
-/// that some sample, cost or observation n with s ⇝ n ⇝ c lacks (n may read all of s's elements).
-let mixedPlates (trace: Trace) (s: SampleNode) (c: TraceNode) =
-    set [ for n in trace.Nodes do
-            match n with
-            | :? SampleNode | :? CostNode | :? ObserveNode when
-                n.Index > s.Index && n.Index < c.Index && not (separated s n) && not (separated n c) ->
-                for p in s.Plates do
-                    if not (n.Plates |> Seq.exists (fun q -> q.Name = p.Name)) then yield p.Name
-            | _ -> () ]
-
-/// What a cost-like node adds to the objective: a cost's value, an observation's −log p.
-let costValue (n: TraceNode) =
-    match n with
-    | :? CostNode as c -> c.Value
-    | :? ObserveNode as o -> o.LogProb.neg()
-    | _ -> failwith "not a cost"
-
-let costNodes (trace: Trace) =
-    trace.Nodes |> Seq.filter (fun n -> n :? CostNode || n :? ObserveNode) |> List.ofSeq
-
-/// The naive Q_s: Σ over the cost-like nodes c with `credit s c` of c reduced to s's plate shape (detached).
-let naiveQ (trace: Trace) (credit: SampleNode -> TraceNode -> bool) (s: SampleNode) =
-    let parts =
-        [ for c in costNodes trace do
-            if credit s c then
-                let mixed = mixedPlates trace s c
-                yield reduceKeeping (costValue c) c s (fun p -> not (mixed.Contains p)) ]
-    match parts with
-    | [] -> torch.zeros(plateShapeOf s, dtype = s.LogProb.dtype)
-    | _ -> (parts |> List.reduce (+)).detach()
-
-/// S = (Σ_c sum(c) + Σ_{score sites s} sum(lp_s · ⊥Q_s)) / K, with Q_s from `credit`; no score terms when None.
-let naiveSurrogate (trace: Trace) (credit: (SampleNode -> TraceNode -> bool) option) =
-    let costs = costNodes trace |> List.map (fun c -> (costValue c).sum()) |> List.reduce (+)
-    let score =
-        match credit with
-        | None -> []
-        | Some credit ->
-            [ for s in trace.Samples do
-                if s.IsScoreFunction then
-                    yield (reduceTo s.LogProb s s * naiveQ trace credit s).sum() ]
-    (List.fold (+) costs score) / float trace.ParticleCount
-
-let downstream (trace: Trace) = fun (s: SampleNode) (c: TraceNode) -> trace.IsDownstream(s, c)
