@@ -45,11 +45,8 @@ internal static class JacobiMatrix
         var q = x;   // pivot of x·I − T, diagonal zero
         for (var k = 0; k < order; k++)
         {
-            if (k > 0)
-            {
-                var prev = q == 0 ? 1e-300 : q;
-                q = x - off[k] * off[k] / prev;
-            }
+            if (k > 0) q = x - off[k] * off[k] / q;
+            if (q == 0) q = 1e-300;   // x an eigenvalue of a leading block: count it as just below x
             if (q > 0) count++;   // a positive pivot of xI − T: one eigenvalue below x
         }
         return count;
