@@ -47,9 +47,18 @@ let normalQuadratic =
     testList "closed form: Normal with quadratic cost" [
         for est in [ SiteEstimator.Auto; SiteEstimator.Pathwise; SiteEstimator.ScoreFunction ] do
           yield test (sprintf "%A estimator is unbiased" est) {
+                // through the public verification API: the closed form, Exact's value, and EstimatorCheck's z-test
                 let pm, ps = leaf mu, leaf sigma
-                let g = chunkGradients 11UL 60 400 [ pm; ps ] (build est pm ps)
-                expectUnbiased (string est) g exact
+                let parameters = ResizeArray [ Collections.Generic.KeyValuePair("mu", pm); Collections.Generic.KeyValuePair("sigma", ps) ]
+                let m = build SiteEstimator.Auto pm ps
+                let exactGradient = Scg.Verification.Exact.Gradient(m, ParamStore(), parameters).ToArray()
+                for j in 0 .. 1 do Expect.floatClose Accuracy.high exactGradient.[j] exact.[j] "Exact.Gradient matches the closed form"
+                let configuration =
+                    Scg.Verification.Checks.EstimatorConfiguration(string est, Particles = 400, MaxPlateNesting = 0,
+                                                                   Estimators = EstimatorOverrides.None.For("z", est))
+                let options = Scg.Verification.Checks.CheckOptions(Parameters = parameters, ExactGradient = exact, SiteDiagnostics = false)
+                let report = Scg.Verification.Checks.EstimatorCheck.Run(m, ParamStore(), configuration, 60, 11UL, 2.0 * Stats.perCoordinateRate, options)
+                Expect.isTrue report.Passed (string report)
             }
         yield test "Auto chooses pathwise for Normal: no score term, gradient exact per sample" {
             let pm, ps = leaf mu, leaf sigma

@@ -10,28 +10,26 @@ type ScalarType = TorchSharp.torch.ScalarType
 /// Per-coordinate mean and standard error of N estimate vectors.
 type Estimate = { Mean: float[]; StdErr: float[]; N: int }
 
+/// The public verification API's summary (Scg.Verification.Checks.SampleSummary), as the suite's record.
 let estimate (samples: float[][]) =
-    let n = samples.Length
-    let d = samples.[0].Length
-    let mean = Array.init d (fun j -> samples |> Array.averageBy (fun s -> s.[j]))
-    let se =
-        Array.init d (fun j ->
-            let v = samples |> Array.sumBy (fun s -> (s.[j] - mean.[j]) ** 2.0)
-            sqrt (v / float (n - 1)) / sqrt (float n))
-    { Mean = mean; StdErr = se; N = n }
+    let s = Scg.Verification.Checks.SampleSummary.Of(samples)
+    { Mean = Array.ofSeq s.Mean; StdErr = Array.ofSeq s.StandardError; N = s.N }
 
-/// z-scores of the estimate against exact values. A coordinate whose standard error is 0 gets z = 0 when the
-/// mean equals the exact value to 1e-9 (relative), otherwise infinity.
+/// z-scores of the estimate against exact values (SampleSummary.ZScores). A coordinate whose standard error is 0 gets
+/// z = 0 when the mean equals the exact value to 1e-9 (relative), otherwise infinity.
 let zScores (e: Estimate) (exact: float[]) =
-    Array.init exact.Length (fun j ->
-        let diff = e.Mean.[j] - exact.[j]
-        if e.StdErr.[j] > 0.0 then diff / e.StdErr.[j]
-        elif abs diff <= 1e-9 * (1.0 + abs exact.[j]) then 0.0
-        else infinity)
+    let variance = e.StdErr |> Array.map (fun se -> se * se * float e.N)
+    let summary = Scg.Verification.Checks.SampleSummary(System.Collections.Immutable.ImmutableArray.Create<float>(e.Mean),
+                                                        System.Collections.Immutable.ImmutableArray.Create<float>(variance), e.N)
+    summary.ZScores(exact) |> Array.ofSeq
 
 /// The bound on |z| used across the suite: |z| > 5 has two-sided probability 5.7e-7 per coordinate under the
 /// null, so even thousands of coordinates keep the suite-wide false-alarm rate below 1e-3 (Bonferroni).
 let zBound = 5.0
+
+/// The two-sided false-alarm rate of one coordinate at zBound (Scg.Verification.Checks.StandardNormal): 5.7e-7. A test
+/// that runs EstimatorCheck over m coordinates passes m × perCoordinateRate to keep the suite's budget.
+let perCoordinateRate = 2.0 * Scg.Verification.Checks.StandardNormal.UpperTail zBound
 
 let maxAbsZ (e: Estimate) (exact: float[]) = zScores e exact |> Array.map abs |> Array.max
 

@@ -28,12 +28,17 @@ let tests =
                 return () }
             let s = 1.0 / (1.0 + exp -0.4)
             let exact = [| 4.0 * s * (1.0 - s) |]
-            for (name, baseline) in [ "no baseline", None; "leave-one-out", Some Baseline.LeaveOneOut ] do
-                use gen = new torch.Generator(3UL, torch.CPU)
-                let options = SurrogateOptions(TotalCost = true, Baseline = Option.toObj baseline)
-                let samples = Stats.gradients 40 [ theta ] (fun _ ->
-                    Surrogate.Build(Interpreter.Sample(m, RunOptions(Generator = gen, Particles = 200)).Trace, options).Surrogate)
-                let z = zOf samples exact
-                Expect.isLessThan z Stats.zBound (sprintf "%s: max |z| = %.2f, mean %s vs %s" name z (Stats.fmt (Stats.estimate samples).Mean) (Stats.fmt exact))
+            // through the public verification API: Exact's gradient (enumeration), EstimatorCheck's z-tests
+            let configurations =
+                [| for (name, baseline) in [ "no baseline", None; "leave-one-out", Some Baseline.LeaveOneOut ] ->
+                     Scg.Verification.Checks.EstimatorConfiguration(name, Particles = 200, Surrogate = SurrogateOptions(TotalCost = true, Baseline = Option.toObj baseline)) |]
+            let parameters = ResizeArray [ System.Collections.Generic.KeyValuePair("theta", theta) ]
+            let options = Scg.Verification.Checks.CheckOptions(Parameters = parameters, SiteDiagnostics = false)
+            let report = Scg.Verification.Checks.EstimatorCheck.Run(m, ParamStore(), configurations, 40, 3UL, 2.0 * Stats.perCoordinateRate, options)
+            Expect.isTrue report.IsExact "against Exact's gradient"
+            Expect.floatClose Accuracy.high report.Configurations.[0].Parameters.[0].Reference exact.[0] "Exact's gradient is the closed form"
+            Expect.isTrue report.Passed (string report)
+            for c in report.Configurations do
+                Expect.isGreaterThan (abs c.Parameters.[0].Mean) 0.1 (sprintf "%s: not zero" c.Configuration)
         }
     ]

@@ -145,7 +145,7 @@ public static class Interpreter
             ReservedDim = reserved, NestingMeasured = options.Particles > 0 && options.MaxPlateNesting is null,
             Overrides = options.Estimators, StoreGiven = options.Params is not null,
             EnumBase = reserved != 0 ? reserved - 1 : nesting is { } n ? -(n + 1) : 0, PlateNesting = nesting,
-            DrawObservations = dream,
+            DrawObservations = dream, SiteValues = options.SiteValues,
         };
         T value;
         try

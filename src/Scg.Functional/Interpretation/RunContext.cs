@@ -73,6 +73,9 @@ internal sealed partial class RunContext
     /// <summary>The run's estimator overrides (<see cref="RunOptions.Estimators"/>), if any.</summary>
     public EstimatorOverrides? Overrides { get; init; }
 
+    /// <summary>The run's <see cref="RunOptions.SiteValues"/>, if any.</summary>
+    public Func<string, Distribution, Tensor?>? SiteValues { get; init; }
+
     /// <summary>True when the run was given its store rather than a fresh one.</summary>
     public bool StoreGiven { get; init; }
 
@@ -115,9 +118,10 @@ internal sealed partial class RunContext
         var resolved = (Overrides?.Find(name, dist) ?? estimator).Resolve(name, dist);
         if (resolved is ScoreFunctionEstimator { Baseline: LearnedBaseline learned })
             store.GetOrAddModule(learned.Name, learned.Module);   // so that an optimizer over the store trains it
-        var enumerate = resolved is EnumerateEstimator && replay is null && !DryRun;
-        if (resolved is EnumerateEstimator && !enumerate) resolved = SiteEstimator.ScoreFunction;
         dist = ExpandToPlates(name, dist, out var batchShape);
+        var chosen = DryRun ? null : SiteValues?.Invoke(name, dist);
+        var enumerate = resolved is EnumerateEstimator && replay is null && chosen is null && !DryRun;
+        if (resolved is EnumerateEstimator && !enumerate) resolved = SiteEstimator.ScoreFunction;
         Tensor value;
         Tensor? lp = null;
         var replayed = false;
@@ -126,6 +130,14 @@ internal sealed partial class RunContext
         {
             (value, enumDim) = Enumerate(name, dist, batchShape);
             batchShape = Shapes.Broadcast(value.shape[..^dist.EventShape.Length], batchShape);
+        }
+        else if (chosen is not null)
+        {
+            value = chosen;
+            replayed = true;
+            if (replay?.ContainsKey(name) == true) replayedSites++;
+            CheckValueShape(name, "Sample site given by RunOptions.SiteValues", dist, batchShape, value);
+            CheckSupport(name, "Sample site given by RunOptions.SiteValues", dist, value);
         }
         else if (replay is not null)
         {

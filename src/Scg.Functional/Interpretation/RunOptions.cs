@@ -1,3 +1,4 @@
+using System;
 using static TorchSharp.torch;
 
 namespace Scg.Interpretation;
@@ -41,6 +42,16 @@ public sealed record RunOptions
     /// when null. A rule naming a site the run does not sample is an error.
     /// </summary>
     public EstimatorOverrides? Estimators { get; init; }
+
+    /// <summary>
+    /// A function that may fix a sample site's value from the site's name and distribution (already expanded to the
+    /// site's plates, so its batch shape is the value's), or return null to let the site's estimator draw it. A fixed
+    /// value is used as a replayed one: it adds its log-probability but no score-function term, and gradients flow
+    /// through whatever computed it (a quadrature node μ + σ·t, say). It takes precedence over replayed values and over
+    /// enumeration; the dry run that measures the plate nesting does not consult it. <c>Scg.Verification</c> integrates
+    /// a model exactly with it; null (the default) leaves every site to its estimator.
+    /// </summary>
+    public Func<string, Distributions.Distribution, Tensor?>? SiteValues { get; init; }
 
     /// <summary>Check distribution parameters and observed values at every site (default true).</summary>
     public bool ValidateArguments { get; init; } = true;

@@ -1,0 +1,29 @@
+namespace Scg.Verification;
+
+/// <summary>How <see cref="Exact"/> integrates a model: quadrature orders and the limits that keep it tractable.</summary>
+public sealed record ExactOptions
+{
+    /// <summary>Gauss–Hermite nodes per element of a Normal site (default 20: exact for polynomials of degree ≤ 39).</summary>
+    public int HermiteOrder { get; init; } = 20;
+
+    /// <summary>Gauss–Legendre nodes per element of a Uniform or Beta site (default 20).</summary>
+    public int LegendreOrder { get; init; } = 20;
+
+    /// <summary>
+    /// The most continuous dimensions in one run (default 3): every element of a continuous site (each plate element,
+    /// each event element) is one dimension, and the nodes multiply across dimensions.
+    /// </summary>
+    public int MaxContinuousDimensions { get; init; } = 3;
+
+    /// <summary>
+    /// The most combinations (one run of the model each: every joint value of the discrete elements times every joint
+    /// quadrature node of the continuous ones; default 100,000).
+    /// </summary>
+    public long MaxCombinations { get; init; } = 100_000;
+
+    /// <summary>Check distribution parameters and values at every site of every run (default true).</summary>
+    public bool ValidateArguments { get; init; } = true;
+
+    /// <summary>The defaults.</summary>
+    public static ExactOptions Default { get; } = new();
+}
