@@ -15,6 +15,7 @@ open Scg.Interpretation
 open Scg.Estimators
 open Scg.Tracing
 open Scg.Pictures
+open Scg.Verification
 
 let private model = ModelBuilder()
 let private f64 (x: float) = torch.tensor(x, dtype = torch.ScalarType.Float64)
@@ -132,20 +133,20 @@ let tests =
             let mutable summed = 0
             for seed in 1 .. 100 do
                 use scope = torch.NewDisposeScope()
-                let g = RandomPlatedPrograms.makeProgram seed
-                let leaves = RandomPlatedPrograms.platedLeaves g
-                let nesting = RandomPlatedPrograms.neededNesting g
+                let g = PlatedProgram.makeProgram seed
+                let leaves = PlatedModel.platedLeaves g
+                let nesting = PlatedProgram.neededNesting g
                 use gen = new torch.Generator(uint64 seed, torch.CPU)
                 let trace =
-                    Interpreter.Sample(RandomPlatedPrograms.toPlatedModel g 1 nesting leaves,
+                    Interpreter.Sample(PlatedModel.toPlatedModel g 1 nesting leaves,
                                        RunOptions(Generator = gen, Particles = 1, MaxPlateNesting = nesting)).Trace
                 let expected =
                     [ for s in trace.Samples do
                         if s.IsScoreFunction then
                             s.Name,
-                            [ for c in RandomPlatedOracle.costNodes trace do
+                            [ for c in NaiveSurrogate.costNodes trace do
                                 if trace.IsDownstream(s, c) then
-                                    let mixed = RandomPlatedOracle.mixedPlates trace s c
+                                    let mixed = NaiveSurrogate.mixedPlates trace s c
                                     c.Name, [ for p in c.Plates do if mixed.Contains p.Name then p.Name ] |> List.sort ] ]
                 let got = creditTable trace |> List.map (fun (s, cs) -> s, cs |> List.map (fun (c, ps) -> c, List.sort ps))
                 if expected |> List.exists (fun (_, cs) -> cs |> List.exists (fun (_, ps) -> not ps.IsEmpty)) then summed <- summed + 1
