@@ -105,6 +105,14 @@ public static class Html
         return $"<img width=\"{chart.Width}\" height=\"{chart.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(chart.Png())}\" />";
     }
 
+    /// <summary>A grid of images as an inline PNG image.</summary>
+    /// <param name="grid">The grid.</param>
+    public static string Of(ImageGrid grid)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        return $"<img width=\"{grid.Width}\" height=\"{grid.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(grid.Png())}\" />";
+    }
+
     /// <summary>A training result: its training curve and how it stopped.</summary>
     /// <param name="result">What <see cref="Training.Fit{T}"/> returned.</param>
     public static string Of(FitResult result)

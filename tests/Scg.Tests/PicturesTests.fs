@@ -274,6 +274,47 @@ let tests =
             Expect.stringContains c "data:image/png;base64,iVBOR" "inline PNG"
         }
 
+        test "image grids: layout, shades and scale read back from the PNG; bad shapes and NaN refused" {
+            // three 2×3 images, two to a row: ink 1 → black, 0 → white, 0.5 → mid grey; a value of 2 is clamped
+            let images = torch.tensor([| 1.0f; 0.0f; 0.0f; 0.0f; 0.0f; 2.0f
+                                         0.5f; 0.5f; 0.5f; 0.5f; 0.5f; 0.5f
+                                         0.0f; 1.0f; 0.0f; 0.0f; 0.0f; 0.0f |]).reshape(3L, 2L, 3L)
+            let grid = ImageGrid.Of(images, columns = 2, scale = 2)
+            Expect.equal (grid.Width, grid.Height, grid.Count) ((2 * (3 + 2) + 2) * 2, (2 * (2 + 2) + 2) * 2, 3) "size: pads of 2, scale 2"
+            let png = grid.Png()
+            Expect.isTrue (isPng png) "PNG magic bytes"
+            use bitmap = SkiaSharp.SKBitmap.Decode png
+            let shade (x: int) (y: int) = int (bitmap.GetPixel(x, y).Red)
+            Expect.equal (bitmap.Width, bitmap.Height) (grid.Width, grid.Height) "decoded size"
+            // image i's pixel (r, c) starts at ((pad + col(i)·(w + pad) + c)·scale, (pad + row(i)·(h + pad) + r)·scale)
+            let at i r c = shade ((2 + (i % 2) * 5 + c) * 2 + 1) ((2 + (i / 2) * 4 + r) * 2 + 1)
+            Expect.equal (at 0 0 0) 0 "image 0, pixel (0, 0): ink"
+            Expect.equal (at 0 0 1) 255 "image 0, pixel (0, 1): paper"
+            Expect.equal (at 0 1 2) 0 "image 0, pixel (1, 2): 2 clamped to full ink"
+            Expect.isTrue (abs (at 1 1 1 - 128) <= 1) (sprintf "image 1 is mid grey: %d" (at 1 1 1))
+            Expect.equal (at 2 0 1) 0 "image 2 on the second row"
+            Expect.equal (shade 1 1) 255 "the padding is white"
+            Expect.equal (shade (grid.Width - 2) (grid.Height - 2)) 255 "the empty fourth cell is white"
+            let flat = ImageGrid.Of(torch.rand(5L, 16L), columns = 5, scale = 1)
+            Expect.equal (flat.Width, flat.Height) (5 * 6 + 2, 4 + 4) "[N, D] with D = 16: 4×4 images"
+            Expect.stringStarts (Html.Of flat) "<img" "notebook HTML"
+            let ex = thrown<ArgumentException> (fun () -> ImageGrid.Of(torch.rand(2L, 15L), 2) |> ignore)
+            Expect.stringContains ex.Message "15 pixels" "a non-square row length"
+            let ex = thrown<ArgumentException> (fun () -> ImageGrid.Of(torch.rand(4L), 2) |> ignore)
+            Expect.stringContains ex.Message "[N, H, W]" "a vector"
+            let withNaN = torch.zeros(2L, 4L)
+            withNaN.[1L, 3L] <- torch.tensor nan
+            let ex = thrown<ArgumentException> (fun () -> ImageGrid.Of(withNaN, 2) |> ignore)
+            Expect.stringContains ex.Message "image 1 holds NaN (pixel 3)" "NaN names the image"
+            let dir = Directory.CreateTempSubdirectory("scg-grid").FullName
+            try
+                grid.Save(Path.Combine(dir, "grid.png"))
+                Expect.isTrue (isPng (File.ReadAllBytes(Path.Combine(dir, "grid.png")))) "written"
+                let ex = thrown<ArgumentException> (fun () -> grid.Save(Path.Combine(dir, "grid.svg")))
+                Expect.stringContains ex.Message "PNG only" "SVG refused"
+            finally Directory.Delete(dir, true)
+        }
+
         test "docs pictures (written when SCG_PICTURES_OUT names a folder)" {
             match Environment.GetEnvironmentVariable "SCG_PICTURES_OUT" with
             | null | "" -> ()
