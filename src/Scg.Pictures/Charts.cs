@@ -26,7 +26,7 @@ public static class Charts
     /// <exception cref="ArgumentException"><paramref name="values"/> is empty.</exception>
     public static Chart TrainingCurve(IReadOnlyList<double> values, int firstStep = 0, int window = 1,
         string title = "Training", string yLabel = "objective (minimised)") =>
-        Curve(values, firstStep, window, title, "step", yLabel, nameof(values), Alignment.UpperRight);
+        Curve(values, firstStep, window, title, "step", yLabel, nameof(values));
 
     /// <summary>The values of a <see cref="Training.Fit{T}"/> call per step (see the other overload).</summary>
     /// <param name="result">What <c>Fit</c> returned.</param>
@@ -56,9 +56,11 @@ public static class Charts
     /// <param name="returns">The return at each iteration.</param>
     /// <param name="window">The moving average's width; 1 or less draws the values alone.</param>
     /// <param name="title">The chart's title.</param>
+    /// <param name="xLabel">What one value is: the horizontal axis' label ("episode" for a
+    /// <see cref="Scg.Policy.PolicySearchResult"/>'s returns, one per episode).</param>
     /// <exception cref="ArgumentException"><paramref name="returns"/> is empty.</exception>
-    public static Chart ReturnCurve(IReadOnlyList<double> returns, int window = 10, string title = "Policy search") =>
-        Curve(returns, 0, window, title, "iteration", "return", nameof(returns), Alignment.LowerRight);
+    public static Chart ReturnCurve(IReadOnlyList<double> returns, int window = 10, string title = "Policy search", string xLabel = "iteration") =>
+        Curve(returns, 0, window, title, xLabel, "return", nameof(returns));
 
     /// <summary>
     /// One bar per gradient estimator: its variance (the trace of the estimates' covariance, per sample, as the
@@ -122,7 +124,7 @@ public static class Charts
         return new Chart(plot, Math.Max(560, 120 * estimators.Count), 400);
     }
 
-    private static Chart Curve(IReadOnlyList<double> values, int first, int window, string title, string xLabel, string yLabel, string name, Alignment legend)
+    private static Chart Curve(IReadOnlyList<double> values, int first, int window, string title, string xLabel, string yLabel, string name)
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.Count == 0) throw new ArgumentException($"{title}: there are no values to draw.", name);
@@ -133,12 +135,16 @@ public static class Charts
         if (window > 1 && values.Count > 1)
         {
             raw.Color = Colors.SteelBlue.WithAlpha(0.35);
-            raw.LegendText = "per step";
+            raw.LegendText = $"per {xLabel}";
             var smooth = plot.Add.ScatterLine(xs, MovingAverage(ys, window));
             smooth.Color = Colors.SteelBlue;
             smooth.LineWidth = 2;
             smooth.LegendText = $"moving average ({window})";
-            plot.ShowLegend(legend);
+            // the legend goes in the corner the curve leaves free: below a rising curve's end, above a falling one's
+            var quarter = Math.Max(1, ys.Length / 4);
+            var rising = ys.TakeLast(quarter).Where(double.IsFinite).DefaultIfEmpty(0).Average()
+                         > ys.Take(quarter).Where(double.IsFinite).DefaultIfEmpty(0).Average();
+            plot.ShowLegend(rising ? Alignment.LowerRight : Alignment.UpperRight);
         }
         else
         {

@@ -25,6 +25,32 @@ public static class Html
     public const int ValuesShown = 6;
 
     /// <summary>
+    /// The types whose values notebook cells display as HTML (the package's <c>extension.dib</c> registers a formatter
+    /// for each, calling <see cref="OfValue"/>): traces, distributions, objectives, charts, image grids, training results.
+    /// </summary>
+    public static IReadOnlyList<Type> DisplayedTypes { get; } =
+        [typeof(Trace), typeof(Distribution), typeof(IObjective), typeof(Chart), typeof(ImageGrid), typeof(FitResult)];
+
+    /// <summary>
+    /// The HTML of a value of one of <see cref="DisplayedTypes"/> (the matching <c>Of</c> overload, with default
+    /// options): one entry point that a notebook extension can call through reflection from any kernel.
+    /// </summary>
+    /// <param name="value">A trace, distribution, objective, chart, image grid or training result.</param>
+    /// <exception cref="ArgumentException">The value is of another type.</exception>
+    public static string OfValue(object value) => value switch
+    {
+        Trace trace => Of(trace),
+        Distribution distribution => Of(distribution),
+        IObjective objective => Of(objective),
+        Chart chart => Of(chart),
+        ImageGrid grid => Of(grid),
+        FitResult result => Of(result),
+        null => throw new ArgumentNullException(nameof(value)),
+        _ => throw new ArgumentException(
+            $"Html.OfValue draws {string.Join(", ", DisplayedTypes.Select(t => t.Name))}, not {value.GetType().Name}.", nameof(value)),
+    };
+
+    /// <summary>
     /// A trace: its picture as inline SVG when Graphviz's <c>dot</c> is installed, else its Mermaid source (with a
     /// note on what to install); below it, each score-function site's credit and the nodes as text.
     /// </summary>

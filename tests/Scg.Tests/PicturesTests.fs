@@ -272,6 +272,13 @@ let tests =
             let c = Html.Of(Charts.ReturnCurve([| 1.0; 2.0; 3.0 |]))
             Expect.stringStarts c "<img" "chart as an image"
             Expect.stringContains c "data:image/png;base64,iVBOR" "inline PNG"
+            // the notebook extension's single entry point dispatches to the same overloads
+            Expect.equal (Html.OfValue(box tr)) html "OfValue of a trace"
+            Expect.equal (Html.OfValue(box (Surrogate.Build tr))) o "OfValue of an objective"
+            for t in Html.DisplayedTypes do
+                Expect.isTrue (t.Assembly.GetName().Name.StartsWith "Scg") (sprintf "%s is Scg's" t.Name)
+            let ex = thrown<ArgumentException> (fun () -> Html.OfValue(box 3) |> ignore)
+            Expect.stringContains ex.Message "not Int32" "another type is refused by name"
         }
 
         test "image grids: layout, shades and scale read back from the PNG; bad shapes and NaN refused" {

@@ -65,7 +65,7 @@ let tests =
             Expect.isTrue report.IsExact "exact reference"
             Expect.isTrue report.Passed (describe report)
             Expect.equal report.Configurations.Length 3 "three configurations"
-            Expect.floatClose Accuracy.medium report.Bound (StandardNormal.BonferroniBound(1e-4, 6)) "Bonferroni over 2 elements × 3 configurations"
+            Expect.floatClose Accuracy.medium report.Bound (StudentT.BonferroniBound(1e-4, 6, 299.0)) "Bonferroni over 2 elements × 3 configurations, t with N − 1 = 299"
             let row = report.["leave-one-out"].Parameters.[0]
             Expect.equal row.Label "t0" "label"
             Expect.isGreaterThan row.Variance 0.0 "variance"
@@ -141,6 +141,57 @@ let tests =
                     "no exception"
                 with :? InvalidOperationException as e -> e.Message
             Expect.stringContains refused "Pass two or more configurations" "a single configuration without an exact value"
+        }
+        test "module weights are parameters too; a model without any is refused rather than passed" {
+            let withModule = model {
+                let! lin = Model.Module("lin", fun () -> torch.nn.Linear(2L, 1L, dtype = torch.ScalarType.Float64))
+                let! y = Model.Sample("y", Bernoulli.FromLogits(lin.forward(torch.tensor([| 1.0; -1.0 |], dtype = torch.ScalarType.Float64)).squeeze()))
+                let! _ = Model.Cost("c", y * 3.0)
+                return () }
+            let report = EstimatorCheck.Run(withModule, ParamStore(), EstimatorConfiguration("score function", Particles = 20), 50, 21UL, 1e-3,
+                                            CheckOptions(SiteDiagnostics = false))
+            Expect.sequenceEqual [ for p in report.Configurations.[0].Parameters -> p.Label ] [ "lin.weight[0, 0]"; "lin.weight[0, 1]"; "lin.bias" ]
+                "the module's weight (labelled by row and column) and bias"
+            Expect.isTrue report.Passed (describe report)
+            let noParameters = model {
+                let! y = Model.Sample("y", Bernoulli.FromLogits(f64 0.3))
+                let! _ = Model.Cost("c", y * 3.0)
+                return () }
+            Expect.throwsT<ArgumentException> (fun () -> EstimatorCheck.Run(noParameters, ParamStore(), EstimatorConfiguration.Default, 10, 1UL) |> ignore) "refused"
+        }
+        test "bad arguments and configurations are named before anything costly runs" {
+            let message (f: unit -> unit) =
+                try
+                    f ()
+                    "no exception"
+                with e -> e.Message
+            let run (conf: EstimatorConfiguration) rate () = EstimatorCheck.Run(checked', ParamStore(), conf, 10, 1UL, rate, options) |> ignore
+            Expect.stringContains (message (run EstimatorConfiguration.Default 1.5)) "strictly between 0 and 1 (got 1.5)" "rate above 1"
+            Expect.stringContains (message (run EstimatorConfiguration.Default 0.0)) "falseAlarmRate" "rate 0 names the argument"
+            let typo = EstimatorConfiguration("typo").WithSite("nope", SiteEstimator.Enumerate)
+            let m = message (run typo 1e-3)
+            Expect.stringContains m "Configuration 'typo' cannot run" "names the configuration"
+            Expect.stringContains m "'nope'" "and the site"
+            let loo = EstimatorConfiguration("loo without particles", Surrogate = SurrogateOptions(Baseline = Baseline.LeaveOneOut))
+            Expect.stringContains (message (run loo 1e-3)) "Configuration 'loo without particles' cannot run" "a baseline that cannot work"
+            let report = EstimatorCheck.Run(checked', ParamStore(), EstimatorConfiguration("default", Particles = 10, MaxPlateNesting = 1), 20, 1UL, 1e-3, options)
+            Expect.throwsT<KeyNotFoundException> (fun () -> report.["other"] |> ignore) "unknown name"
+        }
+        test "site diagnostics swap a reparameterisable site for pathwise, others for enumeration; a hand-made objective gets none" {
+            let mu = leaf 0.2
+            let m = model {
+                let! z = Model.Sample("z", Normal(mu, f64 1.0), SiteEstimator.ScoreFunction)
+                let! b = Model.Sample("b", Bernoulli.FromLogits(mu))
+                let! _ = Model.Cost("c", (z - 1.0).square() + b)
+                return () }
+            let opts = CheckOptions(Parameters = named [ "mu", mu ])
+            let report = EstimatorCheck.Run(m, ParamStore(), EstimatorConfiguration("score function", Particles = 10), 100, 22UL, 1e-4, opts)
+            Expect.sequenceEqual [ for s in report.Configurations.[0].Sites -> s.Site, s.SwappedFor ] [ "z", "Pathwise"; "b", "Enumerate" ] "swaps"
+            for s in report.Configurations.[0].Sites do Expect.isNull s.Note (sprintf "%s swapped without a refusal" s.Site)
+            Expect.isGreaterThan report.Configurations.[0].Sites.[0].Share 0.5 "pathwise z removes most of the variance"
+            let own = EstimatorConfiguration("by hand", Particles = 10, Objective = Func<_, _>(fun tr -> Surrogate.Build(tr).Surrogate))
+            let mine = EstimatorCheck.Run(m, ParamStore(), own, 50, 23UL, 1e-4, opts)
+            Expect.isTrue mine.Configurations.[0].Sites.IsEmpty "no diagnostics for a hand-made objective"
         }
         test "the docs example (C#) passes and prints its report (rate 1e-3)" {
             let report = Scg.Tests.CSharp.VerifyExample.Check()

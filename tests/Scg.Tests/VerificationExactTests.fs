@@ -72,6 +72,29 @@ let quadrature =
             close 1e-10 (StandardNormal.TwoSidedBound 0.05) 1.959963984540054 "z for 5% two-sided"
             close 1e-10 (StandardNormal.BonferroniBound(1e-3, 10)) (StandardNormal.TwoSidedBound 1e-4) "Bonferroni"
         }
+        test "Student's t tail and bounds match closed forms (ν = 1, 2, 3), tables, and the normal limit" {
+            let rel (actual: float) (expected: float) what =
+                Expect.isLessThanOrEqual (abs (actual / expected - 1.0)) 1e-12 (sprintf "%s: %.15g vs %.15g" what actual expected)
+            for t in [ 0.1; 1.0; 2.5; 10.0; 1e3; 1e6 ] do
+                rel (StudentT.UpperTail(t, 1.0)) (atan (1.0 / t) / Math.PI) (sprintf "Cauchy tail at %g" t)
+                let r = sqrt (t * t + 2.0)
+                rel (StudentT.UpperTail(t, 2.0)) (1.0 / (r * (r + t))) (sprintf "ν = 2 tail at %g" t)
+                let u = t / sqrt 3.0
+                if t < 100.0 then
+                    rel (StudentT.UpperTail(t, 3.0)) (0.5 - (atan u + u / (1.0 + u * u)) / Math.PI) (sprintf "ν = 3 tail at %g" t)
+            close 1e-14 (StudentT.UpperTail(0.0, 7.0)) 0.5 "median"
+            close 1e-14 (StudentT.UpperTail(-1.3, 5.0) + StudentT.UpperTail(1.3, 5.0)) 1.0 "symmetry"
+            close 1e-10 (StudentT.TwoSidedBound(0.05, 10.0)) 2.2281388519649385 "t table: ν = 10, 5 % two-sided"
+            close 1e-10 (StudentT.TwoSidedBound(0.01, 29.0)) 2.7563859036706 "t table: ν = 29, 1 % two-sided"
+            rel (StudentT.UpperTail(5.0, infinity)) (StandardNormal.UpperTail 5.0) "ν = ∞ is the normal"
+            Expect.isLessThan (abs (StudentT.UpperTail(5.0, 1e9) / StandardNormal.UpperTail 5.0 - 1.0)) 1e-6 "large ν approaches the normal (the gap shrinks as 1/ν)"
+            // the heavier tail at small N that the checks account for: |z| ≥ 5 with 30 estimates
+            let p29 = 2.0 * StudentT.UpperTail(5.0, 29.0)
+            Expect.isTrue (p29 > 2.4e-5 && p29 < 2.6e-5) (sprintf "P(|T29| > 5) = %g, about 44 × the normal's 5.7e-7" p29)
+            close 1e-10 (StudentT.BonferroniBound(1e-3, 10, 50.0)) (StudentT.TwoSidedBound(1e-4, 50.0)) "Bonferroni"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> StudentT.TwoSidedBound(0.0, 5.0) |> ignore) "rate 0"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> StudentT.UpperTail(1.0, 0.0) |> ignore) "ν = 0"
+        }
     ]
 
 [<Tests>]

@@ -23,11 +23,15 @@ public sealed record CheckOptions
 
     /// <summary>
     /// Measure each score-function site's share of the gradient variance (default true): N more estimates per site with
-    /// its estimator swapped for <see cref="DiagnosticEstimator"/>.
+    /// its estimator swapped for <see cref="DiagnosticEstimator"/>. Skipped for a configuration with its own
+    /// <see cref="EstimatorConfiguration.Objective"/>, which need not follow the run's estimators.
     /// </summary>
     public bool SiteDiagnostics { get; init; } = true;
 
-    /// <summary>The estimator swapped in for the site diagnostics; <see cref="SiteEstimator.Enumerate"/> when null.</summary>
+    /// <summary>
+    /// The estimator swapped in for the site diagnostics; when null, <see cref="SiteEstimator.Pathwise"/> for a site whose
+    /// distribution is reparameterisable and <see cref="SiteEstimator.Enumerate"/> for the others.
+    /// </summary>
     public SiteEstimator? DiagnosticEstimator { get; init; }
 
     /// <summary>The defaults.</summary>

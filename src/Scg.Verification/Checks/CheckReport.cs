@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
@@ -15,7 +16,8 @@ namespace Scg.Verification.Checks;
 /// <param name="Samples">Estimates per configuration.</param>
 /// <param name="Seed">The seed of the first configuration's generator (the others use the next seeds).</param>
 /// <param name="FalseAlarmRate">The chance that a correct estimator fails anywhere in this report.</param>
-/// <param name="Bound">The per-element bound on |z| (Bonferroni over every z-test in the report).</param>
+/// <param name="Bound">The per-element bound on |z| (Bonferroni over every z-test in the report, Student's t with
+/// <paramref name="Samples"/> − 1 degrees of freedom, since each standard error is estimated from the same estimates).</param>
 /// <param name="Configurations">One check per configuration tested (in a two-sample comparison, every one but the reference).</param>
 public sealed record CheckReport(string Reference, bool IsExact, int Samples, ulong Seed, double FalseAlarmRate, double Bound, ImmutableArray<ConfigurationCheck> Configurations)
 {
@@ -24,7 +26,12 @@ public sealed record CheckReport(string Reference, bool IsExact, int Samples, ul
 
     /// <summary>The check of the configuration called <paramref name="name"/>.</summary>
     /// <param name="name">The configuration's name.</param>
-    public ConfigurationCheck this[string name] => Configurations.First(c => c.Configuration == name);
+    /// <exception cref="KeyNotFoundException">No configuration of that name is in the report.</exception>
+    public ConfigurationCheck this[string name] =>
+        Configurations.FirstOrDefault(c => c.Configuration == name)
+        ?? throw new KeyNotFoundException(
+            $"The report has no configuration '{name}' (it has {string.Join(", ", Configurations.Select(c => $"'{c.Configuration}'"))}" +
+            (IsExact ? ")." : "; in a two-sample comparison the reference configuration has no row).")); 
 
     /// <inheritdoc />
     public override string ToString()
@@ -34,7 +41,8 @@ public sealed record CheckReport(string Reference, bool IsExact, int Samples, ul
         var sb = new StringBuilder();
         sb.AppendLine(c, $"Estimator check: {Samples} estimates per configuration, seed {Seed}.");
         sb.AppendLine(c, $"Reference: {Reference}.");
-        sb.AppendLine(c, $"False-alarm rate {FalseAlarmRate:G3} over {tests} z-test(s) (Bonferroni): an element fails when |z| > {Bound:F2}.");
+        sb.AppendLine(c, $"False-alarm rate {FalseAlarmRate:G3} over {tests} z-test(s) (Bonferroni; Student's t with {Samples - 1} degrees of freedom): " +
+                         $"an element fails when |z| > {Bound:F2}.");
         var referenceHeader = IsExact ? "exact" : "reference";
         foreach (var conf in Configurations)
         {

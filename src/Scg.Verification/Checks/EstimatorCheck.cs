@@ -13,7 +13,7 @@ namespace Scg.Verification.Checks;
 /// Statistical checks of gradient estimators: N independent gradient estimates per configuration (one run and one
 /// backward pass of its surrogate each, fixed seed), compared per parameter element with the exact gradient
 /// (<see cref="Exact"/>) by a z-test at a stated false-alarm rate, Bonferroni-corrected over every element and
-/// configuration; when the model is too large for an exact value, the configurations are compared with the first
+/// configuration, its bound taken from Student's t with N − 1 degrees of freedom (<see cref="StudentT"/>); when the model is too large for an exact value, the configurations are compared with the first
 /// (two-sample z-tests) and the report says so. Per-site diagnostics measure each score-function site's share of the
 /// gradient variance by swapping its estimator for enumeration (or a given one).
 /// </summary>
@@ -58,10 +58,12 @@ public static class EstimatorCheck
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(configurations);
         if (configurations.Count == 0) throw new ArgumentException("Give at least one estimator configuration.", nameof(configurations));
-        if (samples < 2) throw new ArgumentOutOfRangeException(nameof(samples), $"A check needs at least 2 estimates (got {samples}).");
+        Validate(samples, falseAlarmRate);
         options ??= CheckOptions.Default;
         var parameters = options.Parameters ?? Parameters.Of(model, store);
         Parameters.RequireLeaves(parameters);
+        Parameters.RequireSome(parameters, "EstimatorCheck.Run");
+        DryRun(model, store, configurations);
         var labels = Parameters.Labels(parameters);
         double[]? exact = options.ExactGradient?.ToArray();
         string reference;
@@ -88,7 +90,7 @@ public static class EstimatorCheck
                 return Compare(model, store, configurations, samples, seed, falseAlarmRate, options, parameters, reference);
             }
         }
-        var bound = StandardNormal.BonferroniBound(falseAlarmRate, labels.Length * configurations.Count);
+        var bound = StudentT.BonferroniBound(falseAlarmRate, labels.Length * configurations.Count, samples - 1);
         var checks = ImmutableArray.CreateBuilder<ConfigurationCheck>();
         for (var i = 0; i < configurations.Count; i++)
         {
@@ -119,9 +121,12 @@ public static class EstimatorCheck
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(configurations);
         if (configurations.Count < 2) throw new ArgumentException("A comparison needs two or more configurations (the first is the reference).", nameof(configurations));
+        Validate(samples, falseAlarmRate);
         options ??= CheckOptions.Default;
         var parameters = options.Parameters ?? Parameters.Of(model, store);
         Parameters.RequireLeaves(parameters);
+        Parameters.RequireSome(parameters, "EstimatorCheck.Compare");
+        DryRun(model, store, configurations);
         return Compare(model, store, configurations, samples, seed, falseAlarmRate, options, parameters,
             $"configuration '{configurations[0].Name}' (two-sample z-tests, as asked)");
     }
@@ -130,7 +135,8 @@ public static class EstimatorCheck
         double falseAlarmRate, CheckOptions options, IReadOnlyList<KeyValuePair<string, Tensor>> parameters, string reference)
     {
         var labels = Parameters.Labels(parameters);
-        var bound = StandardNormal.BonferroniBound(falseAlarmRate, labels.Length * (configurations.Count - 1));
+        // Welch's statistic with equal N has at least N − 1 degrees of freedom: the bound for N − 1 is conservative
+        var bound = StudentT.BonferroniBound(falseAlarmRate, labels.Length * (configurations.Count - 1), samples - 1);
         var first = SampleSummary.Of(Estimates(model, store, configurations[0], parameters, samples, seed));
         var checks = ImmutableArray.CreateBuilder<ConfigurationCheck>();
         for (var i = 1; i < configurations.Count; i++)
@@ -174,10 +180,17 @@ public static class EstimatorCheck
         for (var i = 0; i < samples; i++)
         {
             using var scope = NewDisposeScope();
-            var trace = Interpreter.Sample(model, options).Trace;
-            var objective = configuration.ObjectiveOf(trace);
-            result[i] = width == 0 ? [] : !objective.requires_grad ? new double[width]
-                : Derivatives.Gradient(objective, leaves).detach().to_type(ScalarType.Float64).data<double>().ToArray();
+            try
+            {
+                var trace = Interpreter.Sample(model, options).Trace;
+                var objective = configuration.ObjectiveOf(trace);
+                result[i] = width == 0 ? [] : !objective.requires_grad ? new double[width]
+                    : Derivatives.Gradient(objective, leaves).detach().to_type(ScalarType.Float64).data<double>().ToArray();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+            {
+                throw new InvalidOperationException($"Configuration '{configuration.Name}', estimate {i + 1} of {samples}: {e.Message}", e);
+            }
         }
         return result;
     }
@@ -194,13 +207,14 @@ public static class EstimatorCheck
     private static ImmutableArray<SiteDiagnostic> Diagnostics<T>(Model<T> model, ParamStore store, EstimatorConfiguration configuration,
         IReadOnlyList<KeyValuePair<string, Tensor>> parameters, int samples, ulong seed, SampleSummary baseline, CheckOptions options)
     {
-        if (!options.SiteDiagnostics) return [];
-        var swap = options.DiagnosticEstimator ?? SiteEstimator.Enumerate;
+        // a hand-made objective need not follow the estimators of the run, so swapping one says nothing about it
+        if (!options.SiteDiagnostics || configuration.Objective is not null) return [];
         var total = baseline.Variance.Sum();
         var sites = ScoreFunctionSites(model, store, configuration, seed);
         var result = ImmutableArray.CreateBuilder<SiteDiagnostic>();
-        foreach (var site in sites)
+        foreach (var (site, reparameterizable) in sites)
         {
+            var swap = options.DiagnosticEstimator ?? (reparameterizable ? SiteEstimator.Pathwise : SiteEstimator.Enumerate);
             try
             {
                 var swapped = SampleSummary.Of(Estimates(model, store, configuration.WithSite(site, swap), parameters, samples, seed + 7919));
@@ -215,8 +229,8 @@ public static class EstimatorCheck
         return result.ToImmutable();
     }
 
-    /// <summary>The score-function sites of one run of the configuration, in order.</summary>
-    private static List<string> ScoreFunctionSites<T>(Model<T> model, ParamStore store, EstimatorConfiguration configuration, ulong seed)
+    /// <summary>The score-function sites of one run of the configuration, in order, and whether each could be pathwise.</summary>
+    private static List<(string Site, bool Reparameterizable)> ScoreFunctionSites<T>(Model<T> model, ParamStore store, EstimatorConfiguration configuration, ulong seed)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -225,6 +239,41 @@ public static class EstimatorCheck
             Seed = seed, Params = store, Particles = configuration.Particles,
             MaxPlateNesting = configuration.MaxPlateNesting, Estimators = configuration.Estimators,
         });
-        return [.. run.Trace.Samples.Where(s => s.IsScoreFunction).Select(s => s.Name)];
+        return [.. run.Trace.Samples.Where(s => s.IsScoreFunction).Select(s => (s.Name, s.Distribution.IsReparameterized))];
+    }
+
+    private static void Validate(int samples, double falseAlarmRate)
+    {
+        if (samples < 2) throw new ArgumentOutOfRangeException(nameof(samples), samples, $"A check needs at least 2 estimates (got {samples}).");
+        if (!(falseAlarmRate > 0 && falseAlarmRate < 1))
+            throw new ArgumentOutOfRangeException(nameof(falseAlarmRate), falseAlarmRate,
+                $"The false-alarm rate is a probability strictly between 0 and 1 (got {falseAlarmRate}); 1e-3 is usual.");
+    }
+
+    /// <summary>
+    /// One run of each configuration (no gradient, its objective built) before anything costly, so that a
+    /// configuration that cannot run (an override naming no site, an estimator the site refuses) is reported by name
+    /// at once rather than after the exact gradient.
+    /// </summary>
+    private static void DryRun<T>(Model<T> model, ParamStore store, IReadOnlyList<EstimatorConfiguration> configurations)
+    {
+        foreach (var configuration in configurations)
+        {
+            ArgumentNullException.ThrowIfNull(configuration, nameof(configurations));
+            using var scope = NewDisposeScope();
+            try
+            {
+                var trace = Interpreter.Sample(model, new RunOptions
+                {
+                    Seed = 0, Params = store, Particles = configuration.Particles,
+                    MaxPlateNesting = configuration.MaxPlateNesting, Estimators = configuration.Estimators,
+                }).Trace;
+                configuration.ObjectiveOf(trace);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+            {
+                throw new InvalidOperationException($"Configuration '{configuration.Name}' cannot run: {e.Message}", e);
+            }
+        }
     }
 }
