@@ -61,6 +61,31 @@ public static class Exact
         using var generator = new Generator(0, CPU);
         while (true)
         {
+            var (value, logWeights) = RunOnce();
+            if (runs == 1)
+            {
+                // the first combination once more: a model (or f) that draws randomness outside Model.Sample would give
+                // a different value, and its "exact" expectation would silently be one random draw among many
+                var (again, _) = RunOnce();
+                bool same;
+                using (no_grad()) same = value.shape.SequenceEqual(again.shape) && value.allclose(again, 1e-9, 1e-12, equal_nan: true);
+                if (!same)
+                    throw new InvalidOperationException(
+                        "Exact: two runs of the model at the same site values gave different results, so the model (or the function averaged) " +
+                        "draws randomness outside Model.Sample (torch.randn, rand, Random, dropout in training mode …). Draw it through a " +
+                        "sample site, or make it a fixed tensor, so that each run is a function of the sites' values.");
+            }
+            var term = logWeights.Count == 0 ? value : value * stack(logWeights).sum().exp();
+            total = total is null ? term : total + term;
+            // next combination: drop the sites whose points are exhausted, advance the last one left
+            while (path.Count > 0 && path[^1].Index + 1 >= path[^1].Axis.Points) path.RemoveAt(path.Count - 1);
+            if (path.Count == 0) return total;
+            path[^1] = (path[^1].Axis, path[^1].Index + 1);
+        }
+
+        // one run at the combination the path points to (sites reached for the first time start at their first point)
+        (Tensor Value, List<Tensor> LogWeights) RunOnce()
+        {
             var position = 0;
             var logWeights = new List<Tensor>();
             Tensor? Choose(string name, Distributions.Distribution dist)
@@ -79,7 +104,7 @@ public static class Exact
                 position++;
                 return value;
             }
-            if (++runs > options.MaxCombinations) throw TooManyRuns(path, runs, options);
+            if (++runs > options.MaxCombinations + 1) throw TooManyRuns(path, runs - 1, options);
             var run = Interpreter.Sample(model, new RunOptions
             {
                 Params = store, Generator = generator, SiteValues = Choose, ValidateArguments = options.ValidateArguments,
@@ -89,13 +114,7 @@ public static class Exact
                     $"Exact: plate '{subsampled.Name}' is subsampled (Model.Subsample, {subsampled.Size} elements with scale {subsampled.Scale:G4}); " +
                     "its minibatch is random, so the run is not a function of the sites' values. Check the full-data model (Model.Plate) instead.",
                     [subsampled.Name]);
-            var value = f(run);
-            var term = logWeights.Count == 0 ? value : value * stack(logWeights).sum().exp();
-            total = total is null ? term : total + term;
-            // next combination: drop the sites whose points are exhausted, advance the last one left
-            while (path.Count > 0 && path[^1].Index + 1 >= path[^1].Axis.Points) path.RemoveAt(path.Count - 1);
-            if (path.Count == 0) return total;
-            path[^1] = (path[^1].Axis, path[^1].Index + 1);
+            return (f(run), logWeights);
         }
     }
 

@@ -27,8 +27,10 @@ let zScores (e: Estimate) (exact: float[]) =
 /// null, so even thousands of coordinates keep the suite-wide false-alarm rate below 1e-3 (Bonferroni).
 let zBound = 5.0
 
-/// The two-sided false-alarm rate of one coordinate at zBound (Scg.Verification.Checks.StandardNormal): 5.7e-7. A test
-/// that runs EstimatorCheck over m coordinates passes m × perCoordinateRate to keep the suite's budget.
+/// The normal's two-sided tail at zBound (Scg.Verification.Checks.StandardNormal): 5.7e-7, the per-coordinate rate of a
+/// z-test with many runs (with M runs it is Student's t's, higher: GradientCheck.FalseAlarmRate M; tests/README.md). A
+/// test that runs EstimatorCheck over m coordinates passes m × perCoordinateRate: EstimatorCheck's bound is the t
+/// quantile for its N at that rate, so those tests hold it exactly.
 let perCoordinateRate = 2.0 * Scg.Verification.Checks.StandardNormal.UpperTail zBound
 
 let maxAbsZ (e: Estimate) (exact: float[]) = zScores e exact |> Array.map abs |> Array.max

@@ -272,6 +272,21 @@ let refusals =
             let e = tooLarge (fun () -> Exact.Expectation(m, ParamStore()) |> ignore)
             Expect.stringContains e.Message "site 'g' has a Gamma distribution" "the site and family"
         }
+        test "randomness outside Model.Sample is caught, not averaged as if exact" {
+            let m = model {
+                let! b = Model.Sample("b", Bernoulli.FromLogits(f64 0.0))
+                let! _ = Model.Cost("f", b + torch.randn([||], dtype = torch.ScalarType.Float64))
+                return () }
+            let e = Expect.throwsC (fun () -> Exact.Expectation(m, ParamStore()) |> ignore) id
+            Expect.isTrue (e :? InvalidOperationException) (sprintf "an InvalidOperationException, got %s" (e.GetType().Name))
+            Expect.stringContains e.Message "draws randomness outside Model.Sample" "says what is wrong"
+            // a deterministic model passes the same check: its first combination gives the same value twice
+            let d = model {
+                let! b = Model.Sample("b", Bernoulli.FromLogits(f64 0.0))
+                let! _ = Model.Cost("f", b * 2.0)
+                return () }
+            close 1e-15 (Exact.Expectation(d, ParamStore()).item<float>()) 1.0 "E[2b] = 1"
+        }
     ]
 
 [<Tests>]
