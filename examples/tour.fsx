@@ -5,6 +5,7 @@
 //   .ci/pack && RestoreAdditionalProjectSources=$PWD/artifacts/packages dotnet fsi examples/tour.fsx
 #r "nuget: Scg.Functional, 0.1.0"
 #r "nuget: Scg.CSharpFacade, 0.1.0"
+#r "nuget: Scg.FSharp, 0.1.0"
 
 open System
 open TorchSharp
@@ -13,6 +14,7 @@ open Scg.Distributions
 open Scg.Estimators
 open Scg.Interpretation
 open Scg.Tracing
+open Scg.FSharp     // model { }
 
 // TorchSharp may come first: the package's F# Interactive script (content/Scg.Functional.fsx) has already made
 // TorchSharp's native library loadable.
@@ -26,14 +28,12 @@ let logSigma = torch.tensor([| -0.5f; 0.0f; 0.3f |], requires_grad = true)
 let target = torch.tensor([| 0.5f; -0.5f; 1.0f |])
 let bias = torch.tensor([| 0.0f; 0.3f; -0.2f |])
 
-let model = ModelBuilder()
-
 // y ~ Categorical(softmax(logits)); z ~ Normal(μ[y], exp(log σ[y])); cost (z − target[y])² + bias[y].
 let lecture () =
     model {
         let! y = Model.Sample("y", Categorical.FromLogits(logits))
         let! z = Model.Sample("z", Normal(mu.[y], logSigma.[y].exp()))
-        let! _ = Model.Cost("loss", (z - target.[y]).square() + bias.[y])
+        do! Model.cost "loss" ((z - target.[y]).square() + bias.[y])
         return z }
 
 let run = Interpreter.Sample(lecture (), RunOptions(Seed = 1UL))
@@ -50,7 +50,7 @@ let theta = torch.tensor(0.5, requires_grad = true)
 let gauss () =
     model {
         let! z = Model.Sample("z", Normal(theta, torch.tensor(1.0)))
-        let! _ = Model.Cost("c", (z - 1.0).square())
+        do! Model.cost "c" ((z - 1.0).square())
         return z }
 
 let n = 2000

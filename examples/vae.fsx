@@ -6,6 +6,7 @@
 // `dotnet run -c Release --project examples/Scg.Examples -- --minutes 1` once to fetch them (with npm).
 #r "nuget: Scg.Functional, 0.1.0"
 #r "nuget: Scg.CSharpFacade, 0.1.0"
+#r "nuget: Scg.FSharp, 0.1.0"
 
 open System
 open System.IO
@@ -15,6 +16,7 @@ open Scg.Distributions
 open Scg.Interpretation
 open Scg.Linq
 open Scg.Objectives
+open Scg.FSharp     // model { }
 
 let minutes =
     match fsi.CommandLineArgs |> Array.toList |> List.tail with
@@ -56,8 +58,6 @@ let decoderOut = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(hidden, 78
 let posterior (stats: torch.Tensor) : Distribution =
     let halves = stats.chunk(2L, -1L)
     Normal(halves.[0], torch.nn.functional.softplus(halves.[1]) + 1e-3).ToEvent(1)
-
-let model = ModelBuilder()
 
 // A layer reading y and another input is written W·h + E[y], so that it broadcasts over y's enumerated values.
 let guide (x: torch.Tensor) =
