@@ -42,7 +42,12 @@ int BigEndian(int at) => (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at +
 var count = BigEndian(4);
 var order = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
 new Random(1).Shuffle(order);                                      // the cached digits are sorted by label
-var all = tensor(bytes.AsSpan(16, count * 784).ToArray(), [count, 784]).index_select(0, tensor(order)).gt(127).to_type(ScalarType.Float32);
+// A chain of tensor operations runs in a dispose scope: the scope holds every intermediate tensor until it ends, so the
+// garbage collector cannot finalize (and free) one while the next operation still reads it.
+Tensor all;
+using (var scope = NewDisposeScope())
+    all = tensor(bytes.AsSpan(16, count * 784).ToArray(), [count, 784]).index_select(0, tensor(order)).gt(127).to_type(ScalarType.Float32)
+        .MoveToOuterDisposeScope();
 var (test, train) = (all[..1000], all[1000..]);
 
 const int Classes = 10, Latent = 4, Hidden = 256, Batch = 100;

@@ -36,9 +36,13 @@ let bytes = File.ReadAllBytes imagesPath
 let count = (int bytes.[4] <<< 24) ||| (int bytes.[5] <<< 16) ||| (int bytes.[6] <<< 8) ||| int bytes.[7]
 let order = Array.init count int64
 Random(1).Shuffle(order)                                           // the cached digits are sorted by label
+// A chain of tensor operations runs in a dispose scope: the scope holds every intermediate tensor until it ends, so the
+// garbage collector cannot finalize (and free) one while the next operation still reads it.
 let all =
+    use scope = torch.NewDisposeScope()
     torch.tensor(bytes.[16 .. 16 + count * 784 - 1] : byte array).reshape(int64 count, 784L)
         .index_select(0L, torch.tensor(order)).gt(torch.tensor(127uy)).to_type(torch.ScalarType.Float32)
+        .MoveToOuterDisposeScope()
 let test, train = all.[torch.TensorIndex.Slice(stop = 1000L)], all.[torch.TensorIndex.Slice(start = 1000L)]
 
 let classes, latent, hidden, batch = 10L, 4L, 256L, 100L

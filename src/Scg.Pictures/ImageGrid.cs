@@ -47,9 +47,10 @@ public sealed class ImageGrid
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scale, 16);
         var (count, side, wide) = ShapeOf(images);
         float[] values;
+        // the scope holds each intermediate of the chain until it ends, so none is finalized while the next reads it
         using (no_grad())
-        using (var flat = images.detach().to(CPU).to_type(ScalarType.Float32).reshape(-1))
-            values = flat.data<float>().ToArray();
+        using (NewDisposeScope())
+            values = images.detach().to(CPU).to_type(ScalarType.Float32).reshape(-1).data<float>().ToArray();
         if (Array.FindIndex(values, float.IsNaN) is var nan and >= 0)
             throw new ArgumentException(
                 $"ImageGrid: image {nan / (side * wide)} holds NaN (pixel {nan % (side * wide)}); a picture of it would hide that.", nameof(images));

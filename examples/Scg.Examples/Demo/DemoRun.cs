@@ -100,8 +100,16 @@ internal static class DemoRun
         _ => $"score function, moving-average baseline{(o.Particles > 1 ? $", K = {o.Particles}" : "")}",
     };
 
-    private static Tensor Binarise(DigitSet set) =>
-        tensor(set.Pixels, [set.Count, set.Size]).gt(127).to_type(ScalarType.Float32);
+    /// <summary>
+    /// The pixels as 0/1 floats. The chain runs in a dispose scope, which holds each intermediate tensor until it ends: a
+    /// temporary no longer referenced from managed code could otherwise be finalized, and its memory freed, while the
+    /// next operation still reads it.
+    /// </summary>
+    private static Tensor Binarise(DigitSet set)
+    {
+        using var scope = NewDisposeScope();
+        return tensor(set.Pixels, [set.Count, set.Size]).gt(127).to_type(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
 
     /// <summary>reconstructions.png: two pairs of rows, test digits above their reconstructions (y the most probable
     /// cluster, z the mean of q(z | x, y)); samples.png: a row per cluster, ordered by the digit it is matched to, each
