@@ -73,4 +73,22 @@ let tests =
             ErrorTests.throwsMentioning [ "Particles" ] (fun () -> Iwae.Build(Interpreter.Sample(pair).Trace) |> ignore)
             ErrorTests.throwsMentioning [ "VIMCO"; "K = 1" ] (fun () -> Iwae.Build(Interpreter.Sample(pair, RunOptions(Particles = 1)).Trace, true) |> ignore)
         }
+
+        test "a closed-form KL is refused for K > 1 (no importance weight), and is the ELBO at K = 1" {
+            // −(KL + NLL) per particle is not log p − log q: with K = 2 its log-mean-exp gave a biased bound and gradient
+            let m, s = leaf 0.3, leaf -0.4
+            let generative = model {
+                let! z = Model.Sample("z", Normal(f64 0.2, f64 1.0))
+                let! _ = Model.Observe("x", Normal(z, f64 0.7), f64 1.1)
+                return () }
+            let pair = Guided.Pair(Model.Sample("z", Normal(m, s.exp())), generative, analyticKl = true)
+            let two = Interpreter.Sample(pair, RunOptions(Seed = 5UL, Particles = 2)).Trace
+            ErrorTests.throwsMentioning [ "Iwae.Build"; "'z'"; "analyticKl" ] (fun () -> Iwae.Build(two) |> ignore)
+            ErrorTests.throwsMentioning [ "Iwae.Build"; "analyticKl" ] (fun () -> Iwae.Build(two, true) |> ignore)
+            let one = Interpreter.Sample(pair, RunOptions(Seed = 5UL, Particles = 1)).Trace
+            Expect.floatClose Accuracy.veryHigh (Iwae.Build(one).Bound.item<float>()) (-(Surrogate.Build(one).Cost.item<float>())) "K = 1: the ELBO with its KL"
+            let filter = AesmcOptions(2, Run = RunOptions(Seed = 5UL))
+            ErrorTests.throwsMentioning [ "Aesmc.Run (step 0)"; "analyticKl" ] (fun () ->
+                Aesmc.Run(Model.Map(pair, fun _ -> torch.zeros(2L, dtype = torch.ScalarType.Float64)), (fun _ st -> Model.Return st), 1, filter) |> ignore)
+        }
     ]

@@ -177,6 +177,25 @@ let tests =
             let report = EstimatorCheck.Run(checked', ParamStore(), EstimatorConfiguration("default", Particles = 10, MaxPlateNesting = 1), 20, 1UL, 1e-3, options)
             Expect.throwsT<KeyNotFoundException> (fun () -> report.["other"] |> ignore) "unknown name"
         }
+        test "an exact estimator (every site enumerated) passes: a rounding-size difference is no bias" {
+            let th, ph = leaf 0.3, leaf -0.4
+            let m = model {
+                let! y = Model.Sample("y", Bernoulli.FromLogits(th))
+                let! x = Model.Sample("x", Bernoulli.FromLogits(ph + y * 2.0 - 1.0))
+                let! _ = Model.Cost("c", (x + y - 0.4).square() * 3.0 + x * ph)
+                return () }
+            let enumerated = EstimatorConfiguration("both enumerated").WithSite("y", SiteEstimator.Enumerate).WithSite("x", SiteEstimator.Enumerate)
+            let report = EstimatorCheck.Run(m, ParamStore(), enumerated, 20, 24UL, 1e-4,
+                                            CheckOptions(Parameters = named [ "th", th; "ph", ph ], SiteDiagnostics = false))
+            Expect.isTrue report.Passed (describe report)
+            for p in report.Configurations.[0].Parameters do
+                Expect.equal p.Z 0.0 (sprintf "%s: z = 0 (mean %.17g, exact %.17g, se %g)" p.Label p.Mean p.Reference p.StandardError)
+            // and a real difference is still one: the same estimates against a shifted reference fail
+            let shifted = [| for p in report.Configurations.[0].Parameters -> p.Reference + 1e-6 |]
+            let off = EstimatorCheck.Run(m, ParamStore(), enumerated, 20, 24UL, 1e-4,
+                                         CheckOptions(Parameters = named [ "th", th; "ph", ph ], SiteDiagnostics = false, ExactGradient = shifted))
+            Expect.isFalse off.Passed (describe off)
+        }
         test "site diagnostics swap a reparameterisable site for pathwise, others for enumeration; a hand-made objective gets none" {
             let mu = leaf 0.2
             let m = model {

@@ -272,6 +272,15 @@ let refusals =
             let e = tooLarge (fun () -> Exact.Expectation(m, ParamStore()) |> ignore)
             Expect.stringContains e.Message "site 'g' has a Gamma distribution" "the site and family"
         }
+        test "a Beta with a concentration below 1 is refused: its density is unbounded where the nodes cannot follow" {
+            let m = model {
+                let! x = Model.Sample("x", Beta(f64 2.0, f64 0.5))
+                let! _ = Model.Cost("f", x)
+                return () }
+            let e = tooLarge (fun () -> Exact.Expectation(m, ParamStore()) |> ignore)
+            Expect.stringContains e.Message "site 'x' is a Beta with a concentration of 0.5, below 1" "names the site and the concentration"
+            Expect.sequenceEqual e.Sites [ "x" ] "sites"
+        }
         test "randomness outside Model.Sample is caught, not averaged as if exact" {
             let m = model {
                 let! b = Model.Sample("b", Bernoulli.FromLogits(f64 0.0))

@@ -67,7 +67,8 @@ public static class Aesmc
     /// <param name="options">Particles, resampling threshold and scheme, run options.</param>
     /// <exception cref="ArgumentOutOfRangeException">T &lt; 1, K &lt; 1, or a threshold outside [0, 1].</exception>
     /// <exception cref="ArgumentException">Under validation (<see cref="RunOptions.ValidateArguments"/>): a step's log
-    /// weights are NaN or +∞, or every particle's weight is zero; the message names the step.</exception>
+    /// weights are NaN or +∞, or every particle's weight is zero; the message names the step. Always: a step's trace
+    /// carries closed-form KL terms (<c>Guided.Pair(…, analyticKl: true)</c>), which are no importance weights.</exception>
     /// <exception cref="NotSupportedException">A step has a score-function or enumerated site.</exception>
     public static AesmcObjective<TState> Run<TState>(Model<TState> initial, Func<int, TState, Model<TState>> step, Func<TState, Tensor, TState> reindex, int steps, AesmcOptions options)
     {
@@ -137,6 +138,8 @@ public static class Aesmc
     {
         if (trace.HasEnumeration)
             throw new NotSupportedException($"Aesmc.Run: step {t} has enumerated sites; AESMC supports sampled (pathwise) sites only.");
+        // the incremental weight is p / q per particle; a closed-form KL is an expectation over q, not a weight
+        GuideTerms.RequireNoAnalyticKl(trace, $"Aesmc.Run (step {t})");
         foreach (var site in trace.Samples)
             if (site.IsScoreFunction)
                 throw new NotSupportedException(

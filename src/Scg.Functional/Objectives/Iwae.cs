@@ -36,8 +36,9 @@ public static class Iwae
     /// <param name="vimco">Use VIMCO's leave-one-out learning signal for score-function sites.</param>
     /// <param name="dreg">Use DReG for the pathwise guide sites; needs a trace of <c>Guided.Pair(…, stickTheLanding: true)</c>
     /// without <c>analyticKl</c>.</param>
-    /// <exception cref="ArgumentException">The run has no particles, VIMCO is asked for with K &lt; 2, or DReG on a trace
-    /// whose pathwise guide sites' log q keep q's parameters (no <c>stickTheLanding</c>) or that has closed-form KL terms.</exception>
+    /// <exception cref="ArgumentException">The run has no particles, VIMCO is asked for with K &lt; 2, the trace has
+    /// closed-form KL terms (<c>Guided.Pair(…, analyticKl: true)</c>) and K &gt; 1 or DReG, or DReG on a trace whose pathwise
+    /// guide sites' log q keep q's parameters (no <c>stickTheLanding</c>).</exception>
     /// <param name="dataPlate">The name of a plate over independent data points (a VAE's minibatch): the bound is then
     /// the sum over its elements b of log (1/K) Σ_k w_kb, one bound per data point, as an IWAE is usually reported, and
     /// every learning signal is per element. Without it the whole run is one importance weight per particle, whose
@@ -55,6 +56,9 @@ public static class Iwae
             throw new ArgumentException($"Iwae.Build: VIMCO needs K ≥ 2 particles (the run had K = {k}).", nameof(trace));
         if (trace.HasEnumeration)
             throw new NotSupportedException("Iwae.Build: enumerated sites are not supported; sample them.");
+        // a closed-form KL folds E_q[log q − log p] into one cost: −(KL + NLL) is no importance weight, and its
+        // log-mean-exp over K > 1 particles is neither the IWAE bound nor has its gradient (K = 1 is the ELBO)
+        if (k > 1) GuideTerms.RequireNoAnalyticKl(trace, "Iwae.Build");
 
         var data = dataPlate is null ? null : DataPlate(trace, dataPlate, particles);
         // log w: [K] for the whole run, or [K, B] with one column per element of the data plate
@@ -89,7 +93,7 @@ public static class Iwae
     /// </summary>
     private static Tensor Doubly(Trace trace, Tensor logWeights, Tensor surrogate)
     {
-        GuideTerms.RequireNoAnalyticKl(trace, "Iwae.Build(dreg)");
+        GuideTerms.RequireNoAnalyticKl(trace, "Iwae.Build(dreg)");   // K = 1 passes the check above
         GuideTerms.RequireDetachedParameters(trace, "Iwae.Build(dreg)");
         Tensor shift;
         using (no_grad())

@@ -38,8 +38,10 @@ public sealed record SampleSummary(ImmutableArray<double> Mean, ImmutableArray<d
     }
 
     /// <summary>
-    /// z = (mean − exact) / standard error per coordinate. A coordinate whose standard error is 0 gets 0 when the
-    /// mean equals the exact value to 1e-9 (relative) and ±∞ otherwise.
+    /// z = (mean − exact) / standard error per coordinate. A coordinate whose mean equals the exact value to 1e-9
+    /// (relative) gets 0, whatever its standard error: an exact estimator (every site enumerated, a closed-form KL)
+    /// has a standard error of rounding size, against which a rounding-size difference would be many "standard errors".
+    /// Otherwise a standard error of 0 gives ±∞.
     /// </summary>
     /// <param name="exact">The exact values, one per coordinate.</param>
     public ImmutableArray<double> ZScores(IReadOnlyList<double> exact)
@@ -62,7 +64,7 @@ public sealed record SampleSummary(ImmutableArray<double> Mean, ImmutableArray<d
     }
 
     private static double Z(double difference, double se, double reference) =>
-        se > 0 ? difference / se
-        : Math.Abs(difference) <= 1e-9 * (1.0 + Math.Abs(reference)) ? 0.0
+        Math.Abs(difference) <= 1e-9 * (1.0 + Math.Abs(reference)) ? 0.0
+        : se > 0 ? difference / se
         : difference > 0 ? double.PositiveInfinity : double.NegativeInfinity;
 }
