@@ -13,8 +13,9 @@ namespace Scg.Verification.Checks;
 /// Statistical checks of gradient estimators: N independent gradient estimates per configuration (one run and one
 /// backward pass of its surrogate each, fixed seed), compared per parameter element with the exact gradient
 /// (<see cref="Exact"/>) by a z-test at a stated false-alarm rate, Bonferroni-corrected over every element and
-/// configuration, its bound taken from Student's t with N − 1 degrees of freedom (<see cref="StudentT"/>); when the model is too large for an exact value, the configurations are compared with the first
-/// (two-sample z-tests) and the report says so. Per-site diagnostics measure each score-function site's share of the
+/// configuration, its bound taken from Student's t with N − 1 degrees of freedom (<see cref="StudentT"/>); when the
+/// model is too large for an exact value, the configurations are compared with the first (two-sample z-tests) and the
+/// report says so. Per-site diagnostics measure each score-function site's share of the
 /// gradient variance by swapping its estimator for enumeration (or a given one).
 /// </summary>
 /// <remarks>
@@ -251,9 +252,9 @@ public static class EstimatorCheck
     }
 
     /// <summary>
-    /// One run of each configuration (no gradient, its objective built) before anything costly, so that a
-    /// configuration that cannot run (an override naming no site, an estimator the site refuses) is reported by name
-    /// at once rather than after the exact gradient.
+    /// One run of each configuration, its objective built, before anything costly, so that a configuration that cannot
+    /// run (an override naming no site, an estimator the site refuses) is reported by name at once rather than after the
+    /// exact gradient. A baseline that keeps state (a moving average) takes it in as one more warm-up run.
     /// </summary>
     private static void DryRun<T>(Model<T> model, ParamStore store, IReadOnlyList<EstimatorConfiguration> configurations)
     {
