@@ -34,6 +34,12 @@ let tests =
                 return () }
             throwsMentioning [ "'data'"; "N/B = 1"; "now reopened with 2"; "Model.Subsample with the same N and B" ] (fun () -> run m)
         }
+        test "negative particles or plate nesting name the option" {
+            let m = model { let! z = Model.Sample("z", Normal(t 0.0, t 1.0)) in return z }
+            throwsMentioning [ "RunOptions.Particles"; "-2" ] (fun () -> Interpreter.Sample(m, RunOptions(Particles = -2)) |> ignore)
+            throwsMentioning [ "RunOptions.MaxPlateNesting"; "-3"; "null" ] (fun () ->
+                Interpreter.Sample(m, RunOptions(Particles = 2, MaxPlateNesting = Nullable -3)) |> ignore)
+        }
         test "a cost reusing a sample site's name" {
             let m = model { let! z = Model.Sample("z", Normal(t 0.0, t 1.0)) in let! _ = Model.Cost("z", z) in return () }
             throwsMentioning [ "'z'"; "twice" ] (fun () -> run m)

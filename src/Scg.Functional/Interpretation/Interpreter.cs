@@ -111,6 +111,10 @@ public static class Interpreter
         options ??= RunOptions.Default;
         if (options.Particles < 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"RunOptions.Particles must be 0 or positive (got {options.Particles}).");
+        if (options.MaxPlateNesting < 0)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"RunOptions.MaxPlateNesting must be 0 or positive (got {options.MaxPlateNesting}): the number of batch dimensions the " +
+                "model uses itself; leave it null to have it measured.");
         var store = options.Params ?? new ParamStore();
         var generator = options.Generator ?? (options.Seed is { } seed ? new Generator(seed, CPU) : null);
         var nesting = options.MaxPlateNesting;
