@@ -150,6 +150,12 @@ let tests =
                     let! bs = Model.Plate("p", 3L, Model.Sample("b", Bernoulli.FromLogits(t), SiteEstimator.Enumerate))
                     let! _ = Model.Cost("total", bs.sum(-1L, keepdim = true))
                     return () }))
+            // the same sum without keepdim: the enumeration axis slides into the plate's place; the message says so
+            throwsMentioning [ "'total'"; "Enumerated site(s) 'b'"; "keepdim: true" ] (fun () ->
+                run (model {
+                    let! bs = Model.Plate("p", 3L, Model.Sample("b", Bernoulli.FromLogits(t), SiteEstimator.Enumerate))
+                    let! _ = Model.Cost("total", bs.sum(-1L))
+                    return () }))
             throwsMentioning [ "'b'"; "no plate accounts" ] (fun () ->
                 run (model { let! _ = Model.Sample("b", Bernoulli.FromLogits(t.expand(4L)), SiteEstimator.Enumerate) in return () }))
             throwsMentioning [ "'b20'"; "limit" ] (fun () ->

@@ -236,7 +236,12 @@ internal sealed partial class RunContext
             throw new ArgumentException(
                 $"Cost '{name}' has shape [{Shapes.Format(shape)}], which does not broadcast to its plates' shape " +
                 $"[{Shapes.Format(frameShape)}] ({(active.IsEmpty ? "no plates" : string.Join(", ", active))}); reduce the other dimensions first" +
-                (ReservedDim != 0 && shape.Length >= -ReservedDim ? $". {NestingAdvice(shape.Length)}." : "."));
+                (ReservedDim != 0 && shape.Length >= -ReservedDim ? $". {NestingAdvice(shape.Length)}." : ".") +
+                (enumerated.Count > 0
+                    ? " Enumerated site(s) " + string.Join(", ", enumerated.Select(e => $"'{e.Name}' (dim {e.Dim}, {e.Size} values)")) +
+                      " lay their values left of the plates; a sum over a plate's dimension without keepdim: true shifts them into the " +
+                      "plates' place. Sum over plates with keepdim: true, and never over an enumeration dimension."
+                    : ""));
         var target = enumeratedCost ? Shapes.Broadcast(shape, frameShape) : frameShape;
         var expanded = squeezed || enumeratedCost ? value.reshape(shape).expand(target) : Shapes.Equal(shape, frameShape) ? value : value.expand(frameShape);
         Record(new CostNode
