@@ -40,6 +40,21 @@ let tests =
             throwsMentioning [ "RunOptions.MaxPlateNesting"; "-3"; "null" ] (fun () ->
                 Interpreter.Sample(m, RunOptions(Particles = 2, MaxPlateNesting = Nullable -3)) |> ignore)
         }
+        test "a native error in the model's code says after which node it happened, and about particles when they are on" {
+            let m = model {
+                let! z = Model.Sample("z", Normal(t 0.0, t 1.0).Expand([| 3L |]))
+                let! _ = Model.Cost("c", (z + torch.ones(4L, dtype = torch.ScalarType.Float64)).sum())   // [3] + [4]
+                return () }
+            throwsMentioning [ "failed in a tensor operation"; "after recording sample z"; "node 0" ] (fun () -> Interpreter.Sample(m) |> ignore)
+            let plated = Model.Plate("p", 3L, model {
+                let! z = Model.Sample("z", Normal(t 0.0, t 1.0))
+                let! _ = Model.Cost("c", z + torch.ones(4L, dtype = torch.ScalarType.Float64))
+                return () })
+            throwsMentioning [ "after recording sample z"; "RunOptions.Particles = 2"; "particle dimension at dim -2" ] (fun () ->
+                Interpreter.Sample(plated, RunOptions(Particles = 2, MaxPlateNesting = Nullable 1)) |> ignore)
+            throwsMentioning [ "after recording sample z"; "measures the model's batch rank" ] (fun () ->
+                Interpreter.Sample(plated, RunOptions(Particles = 2)) |> ignore)
+        }
         test "a cost reusing a sample site's name" {
             let m = model { let! z = Model.Sample("z", Normal(t 0.0, t 1.0)) in let! _ = Model.Cost("z", z) in return () }
             throwsMentioning [ "'z'"; "twice" ] (fun () -> run m)

@@ -165,6 +165,14 @@ public static class Interpreter
                 "over it: combine tensors by broadcasting (expand both sides to a common shape before torch.cat, index by " +
                 $"broadcasting, keep the dimension in costs) rather than by position from the left. The error: {native}", e);
         }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            throw NativeFailure(e, ctx, options.Particles > 0
+                ? $" With RunOptions.Particles = {options.Particles}, every value drawn at a site carries the particle dimension at dim " +
+                  $"{reserved} (left of the model's own {nesting} batch dimension(s)): combine tensors by broadcasting from the right, " +
+                  "and index or concatenate along negative dimensions."
+                : "");
+        }
         return new RunResult<T>(value, ctx.Freeze());
     }
 
@@ -179,7 +187,27 @@ public static class Interpreter
         using var _ = no_grad();
         using var dryGenerator = new Generator(0, CPU);
         var ctx = new RunContext(dryGenerator, store, replay: null, validate) { Overrides = overrides, DryRun = true };
-        model.Run(ctx);
+        try
+        {
+            model.Run(ctx);
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            throw NativeFailure(e, ctx, " (This was the run without particles that measures the model's batch rank for RunOptions.Particles.)");
+        }
         return ctx.MaxBatchRank;
+    }
+
+    /// <summary>
+    /// A native error in the model's own code, with where in the run it happened: libtorch's message names no node,
+    /// and its native stack says nothing about the model. The original is the inner exception.
+    /// </summary>
+    private static InvalidOperationException NativeFailure(System.Runtime.InteropServices.ExternalException e, RunContext ctx, string advice)
+    {
+        var native = e.Message.Split('\n')[0].TrimEnd('.');
+        var where = ctx.LastRecorded is { } last
+            ? $"after recording {last.Describe()} (node {last.Index}; the failing code runs between it and the next node)"
+            : "before recording any node";
+        return new InvalidOperationException($"The model failed in a tensor operation {where}: {native}.{advice}", e);
     }
 }

@@ -20,6 +20,9 @@ internal sealed partial class RunContext
     private readonly IReadOnlyDictionary<string, Tensor>? replay;
     private readonly bool validate;
     private readonly List<TraceNode> nodes = [];
+
+    /// <summary>The node recorded last, or null before the first (to say where a run failed).</summary>
+    public TraceNode? LastRecorded => nodes.Count == 0 ? null : nodes[^1];
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly HashSet<string> paramsRead = new(StringComparer.Ordinal);
     private readonly HashSet<string> sampledNames = new(StringComparer.Ordinal);
