@@ -54,13 +54,25 @@ public static class Exact
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(f);
-        options ??= ExactOptions.Default;
-        var path = new List<(SiteAxis Axis, long Index)>();
         Tensor? total = null;
+        ForEachTerm(model, store, f, options ?? ExactOptions.Default, perRunScope: false, term => total = total is null ? term : total + term);
+        return total!;   // there is always at least one run
+    }
+
+    /// <summary>
+    /// Runs the model once per combination and hands each weighted term, weight · f(run), to <paramref name="onTerm"/>.
+    /// With <paramref name="perRunScope"/> each run's tensors are disposed after its term has been handed on, so
+    /// memory stays that of one run (the term must then be used up inside <paramref name="onTerm"/>).
+    /// </summary>
+    private static void ForEachTerm<T>(Model<T> model, ParamStore store, Func<RunResult<T>, Tensor> f, ExactOptions options, bool perRunScope,
+        Action<Tensor> onTerm)
+    {
+        var path = new List<(SiteAxis Axis, long Index)>();
         long runs = 0;
         using var generator = new Generator(0, CPU);
         while (true)
         {
+            using var scope = perRunScope ? NewDisposeScope() : null;
             var (value, logWeights) = RunOnce();
             if (runs == 1)
             {
@@ -75,11 +87,10 @@ public static class Exact
                         "draws randomness outside Model.Sample (torch.randn, rand, Random, dropout in training mode …). Draw it through a " +
                         "sample site, or make it a fixed tensor, so that each run is a function of the sites' values.");
             }
-            var term = logWeights.Count == 0 ? value : value * stack(logWeights).sum().exp();
-            total = total is null ? term : total + term;
+            onTerm(logWeights.Count == 0 ? value : value * stack(logWeights).sum().exp());
             // next combination: drop the sites whose points are exhausted, advance the last one left
             while (path.Count > 0 && path[^1].Index + 1 >= path[^1].Axis.Points) path.RemoveAt(path.Count - 1);
-            if (path.Count == 0) return total;
+            if (path.Count == 0) return;
             path[^1] = (path[^1].Axis, path[^1].Index + 1);
         }
 
@@ -119,8 +130,10 @@ public static class Exact
     }
 
     /// <summary>
-    /// The exact gradient of E[total cost] with respect to <paramref name="parameters"/> (all of the store's named
-    /// parameters when null), flattened and concatenated in order, with the value.
+    /// The exact gradient of E[total cost] with respect to <paramref name="parameters"/> (the store's named parameters
+    /// and its modules' weights when null), flattened and concatenated in order, with the value. Each run's term is
+    /// differentiated as soon as it is computed and its graph freed, so memory stays that of one run however many
+    /// combinations there are (<see cref="Expectation{T}(Model{T}, ParamStore, ExactOptions?)"/> keeps them all, for Hessians).
     /// </summary>
     /// <typeparam name="T">The model's value type.</typeparam>
     /// <param name="model">The model.</param>
@@ -130,12 +143,21 @@ public static class Exact
     public static ExactGradient Gradient<T>(Model<T> model, ParamStore store, IReadOnlyList<KeyValuePair<string, Tensor>>? parameters = null, ExactOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(model);
+        // parameters and modules the model creates are made now, outside the per-run dispose scopes below
         parameters ??= Parameters.Of(model, store);
-        var expectation = Expectation(model, store, options);
+        store.Initialize(model);
         var leaves = parameters.Select(p => p.Value).ToArray();
-        var gradient = leaves.Length == 0 ? zeros(0, float64) : Derivatives.Gradient(expectation, leaves);
-        return new ExactGradient(expectation.detach().to_type(ScalarType.Float64).item<double>(),
-            Parameters.Flatten(parameters, gradient.detach().to_type(ScalarType.Float64).data<double>().ToArray()));
+        var gradient = new double[leaves.Sum(l => l.numel())];
+        var value = 0.0;
+        ForEachTerm(model, store, run => TotalCost(run.Trace), options ?? ExactOptions.Default, perRunScope: true, term =>
+        {
+            value += term.detach().to_type(ScalarType.Float64).item<double>();
+            if (gradient.Length == 0 || !term.requires_grad) return;
+            var g = Derivatives.Gradient(term, leaves).detach().to_type(ScalarType.Float64).data<double>().ToArray();
+            for (var i = 0; i < gradient.Length; i++) gradient[i] += g[i];
+        });
+        return new ExactGradient(value, Parameters.Flatten(parameters, gradient));
     }
 
     /// <summary>
