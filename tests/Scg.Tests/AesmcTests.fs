@@ -2,7 +2,7 @@
 /// x_t = z_t + N(0, r), T = 5. The reference p(x_{1:T}) is a Kalman filter, itself checked against the joint
 /// Gaussian of x_{1:T} (T = 5) and against brute-force quadrature on a grid (T = 2).
 /// Statistical tests: the mean over N independent filters (one seeded generator) of Ẑ / p(x_{1:T}) against 1, with
-/// |z| < Stats.zBound = 5 (false-alarm rate 5.7e-7 per comparison; 4 comparisons here); the same harness must reject
+/// |z| < Stats.zBound = 5 (false-alarm rate about 6e-7 per comparison with N = 2000, Student's t; 4 comparisons here); the same harness must reject
 /// two broken estimators computed from the same runs' weights.
 module Scg.Tests.AesmcTests
 

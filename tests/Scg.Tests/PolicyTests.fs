@@ -7,9 +7,9 @@
 /// (s0, a0, s1, a1, s2, a2), differentiated by autograd: the reference gradient.
 ///
 /// STATISTICAL tests. Each z-tested configuration draws 100 runs of 256 environments (fixed seeds) and compares the mean
-/// gradient (4 coordinates) with the exact one: |z| < Stats.zBound = 5, 5.7e-7 two-sided per coordinate under the
-/// null. 8 configurations must pass (29 coordinates, one of them the pathwise case's μ), so this file's false-alarm rate
-/// is below 29 × 5.7e-7 < 2e-5
+/// gradient (4 coordinates) with the exact one: |z| < Stats.zBound = 5, 2.5e-6 two-sided per coordinate under the
+/// null with N = 100 estimates (Student's t). 8 configurations must pass (29 coordinates, one of them the pathwise case's μ), so this file's false-alarm rate
+/// is below 29 × 2.5e-6 < 1e-4
 /// (Bonferroni). The broken estimators (state discount dropped with γ = 0.5; a baseline that reads the action; a
 /// one-step critic that is not exact) must be rejected with |z| > 5: their biases are many standard errors (the
 /// messages print the |z| seen), and the seeds are fixed, so a commit always passes or always fails.

@@ -23,8 +23,9 @@ let zScores (e: Estimate) (exact: float[]) =
                                                         System.Collections.Immutable.ImmutableArray.Create<float>(variance), e.N)
     summary.ZScores(exact) |> Array.ofSeq
 
-/// The bound on |z| used across the suite: |z| > 5 has two-sided probability 5.7e-7 per coordinate under the
-/// null, so even thousands of coordinates keep the suite-wide false-alarm rate below 1e-3 (Bonferroni).
+/// The bound on |z| used across the suite: |z| > 5 has two-sided probability 5.7e-7 per coordinate under the null in
+/// the limit of many runs, 2.5e-5 with 30 and 1.25e-5 with 40 (Student's t); tests/README.md, "False alarms", adds
+/// up the suite's share.
 let zBound = 5.0
 
 /// The normal's two-sided tail at zBound (Scg.Verification.Checks.StandardNormal): 5.7e-7, the per-coordinate rate of a
