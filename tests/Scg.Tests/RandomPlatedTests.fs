@@ -3,12 +3,13 @@
 /// (Scg.Verification.PlatedProgram, PlatedModel), the oracle (PlatedOracle) and the naive reference
 /// (NaiveSurrogate) live in the library src/Scg.Verification.FsCheck; overview in tests/README.md.
 ///
-/// Statistics. As RandomScg: |z| < Stats.zBound = 5 per coordinate (two-sided 5.7e-7 under the null). Under the
+/// Statistics. As RandomScg: |z| < Stats.zBound = 5 per coordinate (two-sided 1.25e-5 under the null with M = 40
+/// runs, Student's t). Under the
 /// null this file runs: the particle z-test (M = 40 runs × K = 400 particles), 40 graphs × (2 constructions ×
 /// ≤ 3 coordinates + 1 cost) = 280; the K = 0 z-test (600 independent runs), 10 small graphs × (2 × 3 + 1) =
 /// 70; the rejection test, the total-cost estimator ≤ 30 × 3 and the calibration of the three broken estimators
 /// against their own exact expectations ≤ 30 × 3 × 3, 360. That is ≤ 710 z-tests: the file's false-alarm rate
-/// is below 710 × 5.7e-7 < 5e-4 (Bonferroni). The comparisons with the naive reference are deterministic (float64,
+/// is below 710 × 1.25e-5 ≈ 9e-3 (Bonferroni). The comparisons with the naive reference are deterministic (float64,
 /// tolerance 1e-9 relative) and have no false alarms.
 /// All seeds are fixed: FsCheck's replay seed, the programs' seeds (drawn by the generator), the sample of
 /// programs used by the rejection and K = 0 tests.
