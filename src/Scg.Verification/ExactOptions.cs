@@ -17,9 +17,9 @@ public sealed record ExactOptions
 
     /// <summary>
     /// The most combinations (one run of the model each: every joint value of the discrete elements times every joint
-    /// quadrature node of the continuous ones; default 20,000). A run of a small model takes a few milliseconds and the
-    /// runs' graph is kept for differentiation, so 20,000 runs take a minute or two and a few hundred MB; three Normal
-    /// dimensions at the default order are 8,000 runs. Lower <see cref="HermiteOrder"/> before raising this.
+    /// quadrature node of the continuous ones; default 20,000). A run of a small model takes a few milliseconds, so the
+    /// limit is a minute or two; three Normal dimensions at the default order are 8,000 runs. Lower
+    /// <see cref="HermiteOrder"/> before raising this.
     /// </summary>
     public long MaxCombinations { get; init; } = 20_000;
 
