@@ -128,7 +128,7 @@ public static class Html
     public static string Of(Chart chart)
     {
         ArgumentNullException.ThrowIfNull(chart);
-        return $"<img width=\"{chart.Width}\" height=\"{chart.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(chart.Png())}\" />";
+        return Image(chart.Width, chart.Height, chart.Png());
     }
 
     /// <summary>A grid of images as an inline PNG image.</summary>
@@ -136,8 +136,11 @@ public static class Html
     public static string Of(ImageGrid grid)
     {
         ArgumentNullException.ThrowIfNull(grid);
-        return $"<img width=\"{grid.Width}\" height=\"{grid.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(grid.Png())}\" />";
+        return Image(grid.Width, grid.Height, grid.Png());
     }
+
+    private static string Image(int width, int height, byte[] png) =>
+        $"<img width=\"{width}\" height=\"{height}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\" />";
 
     /// <summary>A training result: its training curve and how it stopped.</summary>
     /// <param name="result">What <see cref="Training.Fit{T}"/> returned.</param>

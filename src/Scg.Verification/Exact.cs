@@ -145,8 +145,8 @@ public static class Exact
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(model);
         // parameters and modules the model creates are made now, outside the per-run dispose scopes below
-        parameters ??= Parameters.Of(model, store);
-        store.Initialize(model);
+        if (parameters is null) parameters = Parameters.Of(model, store);   // which initialises the store
+        else store.Initialize(model);
         var leaves = parameters.Select(p => p.Value).ToArray();
         var gradient = new double[leaves.Sum(l => l.numel())];
         var value = 0.0;

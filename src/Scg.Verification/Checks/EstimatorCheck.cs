@@ -172,11 +172,7 @@ public static class EstimatorCheck
         var leaves = parameters.Select(p => p.Value).ToArray();
         var width = (int)leaves.Sum(l => l.numel());
         using var generator = new Generator(seed, CPU);
-        var options = new RunOptions
-        {
-            Generator = generator, Params = store, Particles = configuration.Particles,
-            MaxPlateNesting = configuration.MaxPlateNesting, Estimators = configuration.Estimators,
-        };
+        var options = configuration.RunOptions(store) with { Generator = generator };
         var result = new double[samples][];
         for (var i = 0; i < samples; i++)
         {
@@ -235,11 +231,7 @@ public static class EstimatorCheck
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var run = Interpreter.Sample(model, new RunOptions
-        {
-            Seed = seed, Params = store, Particles = configuration.Particles,
-            MaxPlateNesting = configuration.MaxPlateNesting, Estimators = configuration.Estimators,
-        });
+        var run = Interpreter.Sample(model, configuration.RunOptions(store) with { Seed = seed });
         return [.. run.Trace.Samples.Where(s => s.IsScoreFunction).Select(s => (s.Name, s.Distribution.IsReparameterized))];
     }
 
@@ -264,11 +256,7 @@ public static class EstimatorCheck
             using var scope = NewDisposeScope();
             try
             {
-                var trace = Interpreter.Sample(model, new RunOptions
-                {
-                    Seed = 0, Params = store, Particles = configuration.Particles,
-                    MaxPlateNesting = configuration.MaxPlateNesting, Estimators = configuration.Estimators,
-                }).Trace;
+                var trace = Interpreter.Sample(model, configuration.RunOptions(store) with { Seed = 0 }).Trace;
                 configuration.ObjectiveOf(trace);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)

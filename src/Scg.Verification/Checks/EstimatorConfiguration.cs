@@ -40,6 +40,10 @@ public sealed record EstimatorConfiguration(string Name)
     public EstimatorConfiguration WithSite(string site, SiteEstimator estimator) =>
         this with { Estimators = (Estimators ?? EstimatorOverrides.None).For(site, estimator) };
 
+    /// <summary>The run options of this configuration's runs on <paramref name="store"/> (no seed or generator yet).</summary>
+    internal RunOptions RunOptions(ParamStore store) =>
+        new() { Params = store, Particles = Particles, MaxPlateNesting = MaxPlateNesting, Estimators = Estimators };
+
     internal Tensor ObjectiveOf(Trace trace) =>
         Objective is { } f ? f(trace) : Scg.Estimators.Surrogate.Build(trace, Surrogate).Surrogate;
 
