@@ -27,10 +27,9 @@ internal static class Phases
             using var g2 = new Generator(11, CPU);
             var hand = new HandVae(new VaeNets(3), x, g1);
             var nets = new VaeNets(3);
-            var (logits, loc, scale) = (zeros(128, VaeNets.Classes), zeros(128, VaeNets.Latent), ones(128, VaeNets.Latent));
             var options = new RunOptions { Generator = g2, Params = new ParamStore(), ValidateArguments = false };
             Report("VAE ELBO, Guided.Pair", rounds, output, hand.Objective,
-                () => Interpreter.Sample(VaeGuidedModel.Build(nets, x, logits, loc, scale), options).Trace,
+                () => Interpreter.Sample(VaeGuidedModel.Build(nets, x), options).Trace,
                 t => Surrogate.Build(t).Loss);
         }
         {

@@ -23,9 +23,8 @@ internal static class VaeGuidedModel
 {
     private static readonly SiteEstimator YEstimator = SiteEstimator.ScoreFunction.WithBaseline(Baseline.MovingAverage(0.9));
 
-    /// <summary>The pair over a data plate of x's batch size; <paramref name="priorLogits"/> is p(y)'s [B, 10] zeros.</summary>
-    public static Model<((Tensor Y, Tensor Z) Guide, Tensor Model)> Build(
-        VaeNets nets, Tensor x, Tensor priorLogits, Tensor priorLoc, Tensor priorScale)
+    /// <summary>The pair over a data plate of x's batch size, with the priors p(y) = Categorical.Uniform(10) and p(z) = Normal.Standard.</summary>
+    public static Model<((Tensor Y, Tensor Z) Guide, Tensor Model)> Build(VaeNets nets, Tensor x)
     {
         var guide = Scg.Model.Plate("data", x.shape[0],
             from encY in Scg.Model.Module("encoderY", nets.EncoderY)
@@ -34,7 +33,7 @@ internal static class VaeGuidedModel
             let stats = encZ.call(cat([x, OneHot(y)], -1))
             from z in Scg.Model.Sample("z", new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1), SiteEstimator.Pathwise)
             select (y, z));
-        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
+        var prior = Normal.Standard([x.shape[0], VaeNets.Latent]).ToEvent(1);
         var model = Scg.Model.Plate("data", x.shape[0],
             from dec in Scg.Model.Module("decoder", nets.Decoder)
             from y in Scg.Model.Sample("y", Categorical.Uniform(VaeNets.Classes, [x.shape[0]]))
@@ -55,7 +54,7 @@ internal static class VaeGuidedModel
 internal sealed class ScgVaeGuided : IVaeStep
 {
     private readonly VaeNets nets;
-    private readonly Tensor x, priorLogits, priorLoc, priorScale;
+    private readonly Tensor x;
     private readonly optim.Optimizer adam;
     private readonly RunOptions options;
 
@@ -63,9 +62,6 @@ internal sealed class ScgVaeGuided : IVaeStep
     {
         this.nets = nets;
         this.x = x;
-        priorLogits = zeros(x.shape[0], VaeNets.Classes);
-        priorLoc = zeros(x.shape[0], VaeNets.Latent);
-        priorScale = ones(x.shape[0], VaeNets.Latent);
         adam = optim.Adam(nets.Parameters(), lr: 1e-3);
         options = new RunOptions { Generator = generator, Params = new ParamStore(), ValidateArguments = validate };
     }
@@ -74,7 +70,7 @@ internal sealed class ScgVaeGuided : IVaeStep
 
     public (Tensor Surrogate, Tensor Cost) Objective()
     {
-        var run = Interpreter.Sample(VaeGuidedModel.Build(nets, x, priorLogits, priorLoc, priorScale), options);
+        var run = Interpreter.Sample(VaeGuidedModel.Build(nets, x), options);
         IObjective objective = Surrogate.Build(run.Trace);
         return (objective.Loss, objective.Value);
     }
@@ -158,7 +154,7 @@ internal sealed class HandIwae : IVaeStep
 internal sealed class ScgIwae : IVaeStep
 {
     private readonly IwaeNets nets;
-    private readonly Tensor x, priorLoc, priorScale;
+    private readonly Tensor x;
     private readonly optim.Optimizer adam;
     private readonly RunOptions options;
 
@@ -166,8 +162,6 @@ internal sealed class ScgIwae : IVaeStep
     {
         this.nets = nets;
         this.x = x;
-        priorLoc = zeros(x.shape[0], VaeNets.Latent, dtype: x.dtype);
-        priorScale = ones(x.shape[0], VaeNets.Latent, dtype: x.dtype);
         adam = optim.Adam(nets.Parameters(), lr: 1e-3);
         options = new RunOptions
         {
@@ -184,7 +178,7 @@ internal sealed class ScgIwae : IVaeStep
             let stats = enc.call(x)
             from z in Scg.Model.Sample("z", new Normal(stats.narrow(-1, 0, VaeNets.Latent), stats.narrow(-1, VaeNets.Latent, VaeNets.Latent).exp()).ToEvent(1), SiteEstimator.Pathwise)
             select z);
-        var prior = new Normal(priorLoc, priorScale).ToEvent(1);
+        var prior = Normal.Standard([x.shape[0], VaeNets.Latent], x.dtype).ToEvent(1);
         var model = Scg.Model.Plate("data", x.shape[0],
             from dec in Scg.Model.Module("decoder", nets.Decoder)
             from z in Scg.Model.Sample("z", prior)

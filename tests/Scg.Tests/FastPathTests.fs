@@ -1,4 +1,5 @@
-/// The cheaper log-densities (Normal built in place, Categorical.Uniform's constant) against their plain
+/// The cheaper log-densities (Normal built in place, Normal.Standard, Categorical.Uniform's constant, Bernoulli's
+/// sign in one pass, the one-batch-dimension Categorical draw) against their plain
 /// definitions: the same values, gradients and shapes, and clear errors for bad input.
 module Scg.Tests.FastPathTests
 
@@ -68,6 +69,74 @@ let tests =
             let a = run (Categorical.Uniform(3L, [||], f64))
             let b = run (Categorical.FromLogits(torch.zeros([| 3L |], dtype = f64)))
             expectClose 1e-12 "enumerated surrogate" a b
+
+        testCase "Normal.Standard: log-density, gradients, draws and KL are those of Normal(zeros, ones)" <| fun () ->
+            let std = Normal.Standard([| 2L; 3L |], f64)
+            let reference = Normal(torch.zeros([| 2L; 3L |], dtype = f64), torch.ones([| 2L; 3L |], dtype = f64))
+            Expect.isTrue std.IsStandard "flagged"
+            Expect.sequenceEqual std.BatchShape [| 2L; 3L |] "batch shape"
+            let x1, x2 = leaf [| 0.3; -1.0; 2.0; 0.0; 5.0; -0.25 |], leaf [| 0.3; -1.0; 2.0; 0.0; 5.0; -0.25 |]
+            let a, b = std.LogProb(x1.reshape(2L, 3L)), reference.LogProb(x2.reshape(2L, 3L))
+            expectClose 1e-15 "log p" (values a) (values b)
+            a.sum().backward ()
+            b.sum().backward ()
+            expectClose 1e-15 "∂/∂x" (values x1.grad) (values x2.grad)
+            // a value with sample dimensions, and a scalar value broadcast to the batch
+            let wide = torch.randn([| 4L; 2L; 3L |], dtype = f64)
+            expectClose 1e-15 "sample dims" (values (std.LogProb wide)) (values (reference.LogProb wide))
+            let scalar = torch.tensor(0.5, dtype = f64)
+            Expect.sequenceEqual (std.LogProb scalar).shape [| 2L; 3L |] "a scalar value broadcasts to the batch"
+            expectClose 1e-15 "scalar value" (values (std.LogProb scalar)) (values (reference.LogProb scalar))
+            use g1 = new torch.Generator(4UL)
+            use g2 = new torch.Generator(4UL)
+            expectClose 0.0 "the same draws" (values (std.RSample(g1, 5L))) (values (reference.RSample(g2, 5L)))
+            let q = Normal(torch.tensor([| 0.5; -1.0; 0.0 |], dtype = f64), torch.tensor([| 2.0; 0.5; 1.0 |], dtype = f64))
+            let std3 = Normal.Standard([| 3L |], f64)
+            expectClose 1e-15 "KL(q ‖ standard)" (values (KullbackLeibler.Between(q, std3))) (values (KullbackLeibler.Between(q, Normal(torch.zeros(3L, dtype = f64), torch.ones(3L, dtype = f64)))))
+            Expect.isTrue (std.Expand([| 5L; 2L; 3L |]) :?> Normal).IsStandard "Expand keeps the flag"
+
+        testCase "Normal.Standard as a plated prior gives the trace of Normal(zeros, ones); bad arguments are named" <| fun () ->
+            let model (prior: Distribution) =
+                Model.Plate("data", 4L, Model.Bind(Model.Sample("z", prior.ToEvent(1)), fun (z: Tensor) -> Model.Cost("c", z.square().sum(-1L))))
+            let run prior =
+                let r = Interpreter.Sample(model prior, RunOptions(Seed = 9UL))
+                values (Surrogate.Build(r.Trace).Surrogate), values (r.Trace.Sample("z").LogProb)
+            let a, la = run (Normal.Standard([| 4L; 2L |], f64))
+            let b, lb = run (Normal(torch.zeros([| 4L; 2L |], dtype = f64), torch.ones([| 4L; 2L |], dtype = f64)))
+            expectClose 1e-12 "surrogate" a b
+            expectClose 1e-12 "log p(z)" la lb
+            let e = Expect.throwsC (fun () -> Normal.Standard([| -1L |]) |> ignore) id
+            Expect.stringContains e.Message "batch shape" "names the batch shape"
+            let d = Expect.throwsC (fun () -> Normal.Standard([| 2L |], torch.ScalarType.Int64) |> ignore) id
+            Expect.stringContains d.Message "floating point" "names the dtype"
+
+        testCase "Bernoulli log-probability from logits: values and gradients of x log σ(l) + (1 − x) log σ(−l), float and int64 values" <| fun () ->
+            let l = leaf [| -2.0; 0.0; 3.5; 1.0 |]
+            let x = torch.tensor([| 1.0; 0.0; 0.0; 1.0 |], dtype = f64)
+            let lp = Bernoulli.FromLogits(l).LogProb x
+            lp.sum().backward ()
+            let lv, xv = values l, values x
+            let sigmoid u = 1.0 / (1.0 + exp (-u))
+            expectClose 1e-12 "log p" (values lp) (Array.init 4 (fun i -> xv.[i] * log (sigmoid lv.[i]) + (1.0 - xv.[i]) * log (sigmoid -lv.[i])))
+            expectClose 1e-12 "∂/∂l" (values l.grad) (Array.init 4 (fun i -> xv.[i] - sigmoid lv.[i]))
+            let asInt = Bernoulli.FromLogits(l.detach()).LogProb(x.to_type(torch.ScalarType.Int64))
+            expectClose 1e-12 "int64 values" (values asInt) (values lp)
+
+        testCase "Categorical from logits draws with its log-probability alike for one and for two batch dimensions" <| fun () ->
+            let logits = leaf (Array.init 24 (fun i -> float (i % 5) * 0.3 - float (i % 3)))
+            let flat = Categorical.FromLogits(logits.reshape(6L, 4L))
+            let nested = Categorical.FromLogits(logits.reshape(2L, 3L, 4L))
+            let sampleSite (d: Distribution) seed =
+                let r = Interpreter.Sample(Model.Sample("y", d, SiteEstimator.ScoreFunction), RunOptions(Seed = seed))
+                let s = r.Trace.Sample "y"
+                values s.Value, values s.LogProb, s.Value.shape
+            let v1, l1, s1 = sampleSite flat 3UL
+            let v2, l2, s2 = sampleSite nested 3UL
+            Expect.sequenceEqual s1 [| 6L |] "one batch dimension"
+            Expect.sequenceEqual s2 [| 2L; 3L |] "two batch dimensions"
+            expectClose 0.0 "the same draws" v1 v2
+            expectClose 1e-12 "the same log-probabilities" l1 l2
+            expectClose 1e-12 "log-probabilities as LogProb gives them" l1 (values (flat.LogProb(torch.tensor(v1 |> Array.map int64))))
 
         testCase "Categorical.Uniform refuses bad arguments, naming them" <| fun () ->
             Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Categorical.Uniform(0L, [||]) |> ignore) "no categories"

@@ -16,14 +16,16 @@ namespace Scg.Distributions;
 /// </remarks>
 public sealed class Bernoulli : Distribution
 {
-    private static readonly Scalar Two = 2.0, One = 1.0;
+    private static readonly Scalar Two = 2, One = 1.0;   // 2 is integral: an alpha for integer values too
     private readonly Tensor? _logits;
     private readonly Tensor? _probs;
+    private readonly long[] _shape;   // the parameter's shape, read once: a shape query crosses into native code
 
     private Bernoulli(Tensor? logits, Tensor? probs)
     {
         _logits = logits;
         _probs = probs;
+        _shape = (logits ?? probs)!.shape;
     }
 
     /// <summary>Creates a Bernoulli distribution with success log-odds <paramref name="logits"/>.</summary>
@@ -63,7 +65,7 @@ public sealed class Bernoulli : Distribution
     public override string Name => "Bernoulli";
 
     /// <inheritdoc />
-    public override long[] BatchShape => Given.shape;
+    public override long[] BatchShape => (long[])_shape.Clone();
 
     /// <inheritdoc />
     public override long[] EventShape => [];
@@ -99,9 +101,12 @@ public sealed class Bernoulli : Distribution
     {
         ArgumentNullException.ThrowIfNull(value);
         if (_logits is null) return LogProbFromProbs(value, _probs!);
-        // log p(x) = logsigmoid((2x − 1) · logit); the sign depends on the value only, which carries no gradient.
+        // log p(x) = logsigmoid((2x − 1) · logit); the sign depends on the value only, which carries no gradient. It is
+        // −1 + 2x in one pass over the value (a scalar tensor broadcast), not a product and then a difference.
         Tensor sign;
-        using (no_grad()) sign = value.mul(Two).sub_(One);
+        using (no_grad())
+        using (var minusOne = tensor(-1.0, value.dtype, value.device))
+            sign = minusOne.add(value, Two);
         using (sign)
         using (var signed = sign * _logits)
             return nn.functional.logsigmoid(signed);

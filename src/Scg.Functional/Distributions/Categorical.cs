@@ -18,12 +18,14 @@ public sealed class Categorical : Distribution
     private readonly Tensor? _logits;
     private readonly Tensor? _probs;
     private readonly bool _uniform;
+    private readonly long[] _shape;   // the parameter's shape, read once: a shape query crosses into native code
 
     private Categorical(Tensor? logits, Tensor? probs, bool uniform = false)
     {
         _logits = logits;
         _probs = probs;
         _uniform = uniform;
+        _shape = (logits ?? probs)!.shape;
     }
 
     /// <summary>
@@ -100,13 +102,13 @@ public sealed class Categorical : Distribution
     private Tensor Given => _logits ?? _probs!;
 
     /// <summary>The number of categories K.</summary>
-    public long Categories => Given.shape[^1];
+    public long Categories => _shape[^1];
 
     /// <inheritdoc />
     public override string Name => "Categorical";
 
     /// <inheritdoc />
-    public override long[] BatchShape => Given.shape[..^1];
+    public override long[] BatchShape => _shape[..^1];
 
     /// <inheritdoc />
     public override long[] EventShape => [];
@@ -149,18 +151,28 @@ public sealed class Categorical : Distribution
     internal override (Tensor Value, Tensor LogProb) SampleWithLogProb(Generator? generator)
     {
         if (_logits is null || _uniform) return base.SampleWithLogProb(generator);
-        var batch = BatchShape;
         using var logProbs = _logits.log_softmax(-1);
+        if (_shape.Length == 2)
+        {
+            // one batch dimension: the rows are the batch, and the draw [B, 1] is already the index to gather with
+            Tensor index;
+            using (no_grad())
+            using (var probs = logProbs.detach().exp())
+                index = Noise.Multinomial(probs, 1, generator);
+            using (index)
+            using (var gathered = logProbs.gather(-1, index))
+                return (index.squeeze(-1), gathered.squeeze(-1));
+        }
         Tensor value;
         using (no_grad())
         {
             using var probs = logProbs.detach().exp();
             using var rows = probs.reshape(-1, Categories);
             using var drawn = Noise.Multinomial(rows, 1, generator);   // [rows, 1]
-            value = drawn.reshape(batch);
+            value = drawn.reshape(BatchShape);
         }
-        using var index = value.unsqueeze(-1);
-        using var picked = logProbs.gather(-1, index);
+        using var unsqueezed = value.unsqueeze(-1);
+        using var picked = logProbs.gather(-1, unsqueezed);
         return (value, picked.squeeze(-1));
     }
 

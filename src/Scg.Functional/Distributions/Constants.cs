@@ -15,6 +15,9 @@ internal static class Constants
     /// <summary>½ log 2π as a scalar.</summary>
     public static readonly Scalar HalfLog2Pi = HalfLog2PiValue;
 
+    /// <summary>1 as a scalar.</summary>
+    public static readonly Scalar One = 1.0;
+
     /// <summary>½ as a scalar.</summary>
     public static readonly Scalar Half = 0.5;
 

@@ -64,13 +64,23 @@ public sealed class Independent : Distribution
     public override Tensor RSample(Generator? generator, params long[] sampleShape) => Base.RSample(generator, sampleShape);
 
     /// <inheritdoc />
-    public override Tensor LogProb(Tensor value)
+    public override Tensor LogProb(Tensor value) => SumEvent(Base.LogProb(value));
+
+    /// <inheritdoc />
+    internal override (Tensor Value, Tensor LogProb) SampleWithLogProb(Generator? generator)
     {
-        var lp = Base.LogProb(value);
-        if (ReinterpretedDims == 0) return lp;
-        var dims = Enumerable.Range(1, ReinterpretedDims).Select(i => (long)-i).ToArray();
-        return lp.sum(dims);
+        var (value, lp) = Base.SampleWithLogProb(generator);
+        return (value, SumEvent(lp));
     }
+
+    /// <summary>The base's log-probability summed over the reinterpreted dimensions.</summary>
+    private Tensor SumEvent(Tensor lp)
+    {
+        if (ReinterpretedDims == 0) return lp;
+        return lp.sum(ReinterpretedDims == 1 ? LastDim : Enumerable.Range(1, ReinterpretedDims).Select(i => (long)-i).ToArray());
+    }
+
+    private static readonly long[] LastDim = [-1];
 
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape) =>

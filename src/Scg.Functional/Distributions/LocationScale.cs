@@ -16,10 +16,14 @@ public abstract class LocationScale : Distribution
     {
         Check.RequireFloating(loc, nameof(loc));
         Check.RequireFloating(scale, nameof(scale));
-        var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scale", scale);
-        Loc = loc.expand(shape);
-        Scale = scale.expand(shape);
+        var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scale", scale, out var locShape, out var scaleShape);
+        // a parameter that already has the batch shape is kept as it is (an expand would add a view per draw)
+        Loc = Shapes.Equal(locShape, shape) ? loc : loc.expand(shape);
+        Scale = Shapes.Equal(scaleShape, shape) ? scale : scale.expand(shape);
+        _batchShape = shape;
     }
+
+    private readonly long[] _batchShape;   // read once: a shape query crosses into native code
 
     /// <summary>The location, broadcast to the batch shape.</summary>
     public Tensor Loc { get; }
@@ -28,7 +32,7 @@ public abstract class LocationScale : Distribution
     public Tensor Scale { get; }
 
     /// <inheritdoc />
-    public sealed override long[] BatchShape => Loc.shape;
+    public sealed override long[] BatchShape => (long[])_batchShape.Clone();
 
     /// <inheritdoc />
     public sealed override long[] EventShape => [];

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using static TorchSharp.torch;
 
 namespace Scg.Distributions;
@@ -9,6 +10,8 @@ namespace Scg.Distributions;
 /// </summary>
 public sealed class Normal : LocationScale
 {
+    private readonly bool _standard;
+
     /// <summary>Creates N(loc, scale²); the two tensors are broadcast together to give the batch shape.</summary>
     /// <param name="loc">The mean.</param>
     /// <param name="scale">The standard deviation; must be positive.</param>
@@ -16,6 +19,32 @@ public sealed class Normal : LocationScale
         : base(loc, scale)
     {
     }
+
+    private Normal(Tensor loc, Tensor scale, bool standard)
+        : base(loc, scale) => _standard = standard;
+
+    /// <summary>
+    /// The standard normal N(0, 1) for every element of <paramref name="batchShape"/> (a prior over latent codes): the
+    /// distribution <c>new Normal(zeros, ones)</c> gives, whose log-density −½ x² − ½ log 2π is computed without
+    /// subtracting a location or dividing by a scale.
+    /// </summary>
+    /// <param name="batchShape">The batch shape (empty for one scalar; a plate expands it).</param>
+    /// <param name="dtype">The floating-point dtype of draws and log-densities.</param>
+    /// <param name="device">The device of draws and log-densities; the CPU when null.</param>
+    public static Normal Standard(long[] batchShape, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(batchShape);
+        if (batchShape.Any(d => d < 0))
+            throw new ArgumentException($"Normal.Standard: the batch shape [{Shapes.Format(batchShape)}] has a negative size.", nameof(batchShape));
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+            throw new ArgumentException($"Normal.Standard: the dtype must be floating point, not {dtype}.", nameof(dtype));
+        using var zero = zeros([], dtype, device);
+        using var one = ones([], dtype, device);
+        return new Normal(zero.expand(batchShape), one.expand(batchShape), standard: true);
+    }
+
+    /// <summary>True for <see cref="Standard"/>: location 0 and scale 1 by construction.</summary>
+    public bool IsStandard => _standard;
 
     /// <inheritdoc />
     public override string Name => "Normal";
@@ -26,14 +55,25 @@ public sealed class Normal : LocationScale
     /// <inheritdoc />
     public override Tensor RSample(Generator? generator, params long[] sampleShape)
     {
-        using var eps = Noise.StandardNormal(Shapes.Concat(sampleShape, BatchShape), DType, Device, generator);
-        return Loc + Scale * eps;
+        var eps = Noise.StandardNormal(Shapes.Concat(sampleShape, BatchShape), DType, Device, generator);
+        if (_standard) return eps;
+        using (eps) return Loc.addcmul(Scale, eps, Constants.One);
     }
 
     /// <inheritdoc />
     public override Tensor LogProb(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        if (_standard)
+        {
+            // −½ x² − ½ log 2π: one new tensor, then in place (the square's backward needs its input, not its output)
+            var shape = value.shape;
+            var target = Shapes.Broadcast(shape, BatchShape);
+            Tensor square;
+            if (Shapes.Equal(shape, target)) square = value.square();
+            else using (var expanded = value.expand(target)) square = expanded.square();
+            return square.mul_(Constants.MinusHalf).sub_(Constants.HalfLog2Pi);
+        }
         using var difference = value - Loc;
         using var z = difference / Scale;
         // −(log σ + ½ z² + ½ log 2π): one new tensor of the broadcast shape (addcmul), then in place, since neither add_
@@ -44,8 +84,8 @@ public sealed class Normal : LocationScale
         return result.neg_();
     }
 
-    internal override Distribution? WithDetachedParameters() => new Normal(Loc.detach(), Scale.detach());
+    internal override Distribution? WithDetachedParameters() => _standard ? this : new Normal(Loc.detach(), Scale.detach());
 
     /// <inheritdoc />
-    public override Distribution Expand(long[] batchShape) => new Normal(Loc.expand(batchShape), Scale.expand(batchShape));
+    public override Distribution Expand(long[] batchShape) => new Normal(Loc.expand(batchShape), Scale.expand(batchShape), _standard);
 }

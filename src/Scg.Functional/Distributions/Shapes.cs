@@ -32,11 +32,15 @@ public static class Shapes
     /// The broadcast of two parameter shapes of a distribution, with a message naming the family and both
     /// parameters when they do not broadcast.
     /// </summary>
-    internal static long[] BroadcastParameters(string family, string firstName, Tensor first, string secondName, Tensor second)
+    internal static long[] BroadcastParameters(string family, string firstName, Tensor first, string secondName, Tensor second) =>
+        BroadcastParameters(family, firstName, first, secondName, second, out _, out _);
+
+    /// <summary>As <see cref="BroadcastParameters(string, string, Tensor, string, Tensor)"/>, also giving each parameter's own shape.</summary>
+    internal static long[] BroadcastParameters(string family, string firstName, Tensor first, string secondName, Tensor second, out long[] a, out long[] b)
     {
         ArgumentNullException.ThrowIfNull(first, firstName);
         ArgumentNullException.ThrowIfNull(second, secondName);
-        var (a, b) = (first.shape, second.shape);
+        (a, b) = (first.shape, second.shape);
         if (Broadcasts(a, b)) return Broadcast(a, b);
         throw new ArgumentException(
             $"{family}: the parameters {firstName} [{Format(a)}] and {secondName} [{Format(b)}] do not broadcast together; " +

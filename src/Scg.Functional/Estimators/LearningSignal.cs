@@ -68,13 +68,18 @@ internal static class LearningSignal
     public static Tensor? BaselineOf(SampleNode site, Tensor q, BaselineContext context) => Checked(site, AtSiteShape(q, site), context);
 
     /// <summary><paramref name="q"/> broadcast to the site's reduced shape (enumeration axes of later costs kept).</summary>
-    private static Tensor AtSiteShape(Tensor q, SampleNode site) => q.expand(Distributions.Shapes.Broadcast(q.shape, site.ReducedShape));
+    private static Tensor AtSiteShape(Tensor q, SampleNode site)
+    {
+        var shape = q.shape;
+        var target = Distributions.Shapes.Broadcast(shape, site.ReducedShape);
+        return Distributions.Shapes.Equal(shape, target) ? q : q.expand(target);
+    }
 
     /// <summary>The site's baseline for <paramref name="q"/> (already at the site's shape), checked and detached; null for none.</summary>
     private static Tensor? Checked(SampleNode site, Tensor q, BaselineContext context)
     {
         if (context.BaselineOf(site)?.Compute(context, site, q) is not { } b) return null;
         SurrogateChecks.Baseline(site, b, CostToGo.SiteRankShape(site, q.shape), context.Validate);
-        return b.detach();
+        return b.requires_grad ? b.detach() : b;
     }
 }

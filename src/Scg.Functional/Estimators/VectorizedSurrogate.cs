@@ -67,6 +67,13 @@ internal static class VectorizedSurrogate
         Tensor? score = null;
         foreach (var group in sites)
         {
+            if (single)
+            {
+                // one site: its cost-to-go and signal at the site's own shape, with no group dimension to add and remove
+                var only = SingleSiteTerm(group, costs, suffix, trace, signals);
+                if (only is not null) score = score is null ? only : score + only;
+                continue;
+            }
             Tensor? q = null;
             for (var g = 0; g < costs.Count; g++)
             {
@@ -83,6 +90,27 @@ internal static class VectorizedSurrogate
             score = score is null ? term : score + term;
         }
         return (cost, score);
+    }
+
+    /// <summary>
+    /// The score term sum(log p · signal) of a group's only site (outside products): the cost-to-go is, per cost group,
+    /// the detached sum of the costs recorded after the site (<see cref="After"/>) without the leading row dimension,
+    /// marginalised to the site's plates; the signal subtracts the site's baseline or takes its critic's estimate.
+    /// </summary>
+    private static Tensor? SingleSiteTerm(Group group, List<Group> costs, Tensor[] stacked, Trace trace, BaselineContext? signals)
+    {
+        Tensor? q = null;
+        for (var g = 0; g < costs.Count; g++)
+        {
+            using var row = After(group, costs[g], stacked[g]);
+            var part = PlateReduction.Marginalise(row.squeeze(0), costs[g].Mask, group.Mask, trace.Plates);
+            q = q is null ? part : q + part;
+        }
+        if (q is null) return null;
+        var site = group.Sites[0];
+        var signal = signals is null ? q : LearningSignal.Of(site, q, signals);
+        using var weighted = group.Tensors[0].mul(signal);
+        return weighted.sum();
     }
 
     /// <summary>

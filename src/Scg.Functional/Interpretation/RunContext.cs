@@ -71,7 +71,7 @@ internal sealed partial class RunContext
     /// plates, products and repeats. When a step throws, the interpreter pops what the run left on it and
     /// restores the plates and product branches, as if the scopes had been left normally.
     /// </summary>
-    public Stack<Frame> Continuations { get; } = new();
+    public Stack<Frame> Continuations { get; } = new(32);   // room for a typical model's binds without regrowing
 
     /// <summary>The run's estimator overrides (<see cref="RunOptions.Estimators"/>), if any.</summary>
     public EstimatorOverrides? Overrides { get; init; }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using Scg.Interpretation;
@@ -46,13 +47,13 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
             store.SetState(key, current);   // the first step has no earlier average: no baseline
             return null;
         }
-        if (!Shapes.Equal(state.shape, current.shape))
+        if (PerElement && !Shapes.Equal(state.shape, current.shape))
             throw new ArgumentException(
                 $"Sample site '{site.Name}': its per-element moving-average baseline has shape [{Shapes.Format(state.shape)}], but the " +
                 $"cost-to-go now gives [{Shapes.Format(current.shape)}]: the plates changed size. Use MovingAverage(perElement: false) " +
                 "when plate sizes vary from step to step.");
         var baseline = state.clone();
-        using Scalar decay = Decay, rest = 1 - Decay;
+        var (decay, rest) = (ScalarOf(Decay), ScalarOf(1 - Decay));
         if (current.dtype == state.dtype)
         {
             state.mul_(decay).add_(current, rest);
@@ -64,6 +65,11 @@ public sealed record MovingAverageBaseline(double Decay, bool PerElement) : Base
         }
         return baseline;
     }
+
+    /// <summary>A TorchSharp scalar per decay value, made once: each new one is a native allocation and release.</summary>
+    private static Scalar ScalarOf(double value) => Scalars.GetOrAdd(value, v => v);
+
+    private static readonly ConcurrentDictionary<double, Scalar> Scalars = new();
 
     /// <inheritdoc />
     public override string ToString() =>
