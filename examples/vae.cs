@@ -78,7 +78,7 @@ Model<Tensor> Generative(Tensor x) =>
         from decY in Model.Module("decoder.y", decoderY)
         from decOut in Model.Module("decoder.out", decoderOut)
         from y in Model.Sample("y", Categorical.FromLogits(zeros(Classes)))
-        from z in Model.Sample("z", new Normal(zeros(Latent), ones(Latent)).ToEvent(1))
+        from z in Model.Sample("z", Normal.Standard([Latent]).ToEvent(1))
         let logits = decOut.call(decZ.call(z) + decY.call(y))
         from _ in Model.Observe("x", Bernoulli.FromLogits(logits).ToEvent(1), x)
         select logits);

@@ -83,7 +83,7 @@ let generative (x: torch.Tensor) =
             let! decY = Model.Module("decoder.y", decoderY)
             let! decOut = Model.Module("decoder.out", decoderOut)
             let! y = Model.Sample("y", Categorical.FromLogits(torch.zeros(classes)))
-            let! z = Model.Sample("z", Normal(torch.zeros(latent), torch.ones(latent)).ToEvent(1))
+            let! z = Model.Sample("z", Normal.Standard([| latent |]).ToEvent(1))
             let logits = decOut.call (decZ.call z + decY.call y)
             let! _ = Model.Observe("x", Bernoulli.FromLogits(logits).ToEvent(1), x)
             return logits })

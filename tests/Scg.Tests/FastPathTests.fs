@@ -53,7 +53,7 @@ let tests =
             let lp = u.LogProb idx
             Expect.sequenceEqual lp.shape [| 2L; 3L |] "sample dims kept"
             expectClose 1e-15 "log p" (values lp) (values (reference.LogProb idx))
-            let draws = u.Sample(torch.Generator(5UL), 2000L)
+            let draws = u.Sample(new torch.Generator(5UL), 2000L)
             let counts = Array.init 4 (fun k -> draws.eq(torch.tensor(int64 k)).sum().item<int64> ())
             Expect.isTrue (counts |> Array.forall (fun c -> c > 1200L && c < 1800L)) (sprintf "each of 4 categories about 1500 of 6000 draws: %A" counts)
             Expect.sequenceEqual (values (u.Probs)) (values (reference.Probs)) "probabilities"

@@ -34,8 +34,6 @@ internal sealed class MnistVae(int latent)
     private readonly Linear decoderZ = nn.Linear(latent, Hidden);
     private readonly Embedding decoderY = Embedding(Classes, Hidden);
     private readonly Sequential decoderOut = nn.Sequential(nn.ReLU(), nn.Linear(Hidden, Pixels));
-    private readonly Tensor zero = zeros(latent);
-    private readonly Tensor one = ones(latent);
 
     /// <summary>q(y, z | x); returns y.</summary>
     public Model<Tensor> Guide(Tensor x) =>
@@ -56,7 +54,7 @@ internal sealed class MnistVae(int latent)
             from decY in Model.Module("decoder.y", decoderY)
             from decOut in Model.Module("decoder.out", decoderOut)
             from y in Model.Sample("y", Categorical.Uniform(Classes, [], x.dtype, x.device))
-            from z in Model.Sample("z", new Normal(zero, one).ToEvent(1))
+            from z in Model.Sample("z", Normal.Standard([latent], x.dtype, x.device).ToEvent(1))
             let logits = decOut.call(decZ.call(z) + decY.call(y))
             from _ in Model.Observe("x", Bernoulli.FromLogits(logits).ToEvent(1), x)
             select logits);

@@ -77,8 +77,7 @@ internal static class VectorizedSurrogate
             Tensor? q = null;
             for (var g = 0; g < costs.Count; g++)
             {
-                var downstream = single ? After(group, costs[g], suffix[g])
-                    : ranges is null ? Suffixes(group, costs[g], suffix[g]) : InRanges(group, costs[g], suffix[g], ranges);
+                var downstream = ranges is null ? Suffixes(group, costs[g], suffix[g]) : InRanges(group, costs[g], suffix[g], ranges);
                 var part = PlateReduction.Marginalise(downstream, costs[g].Mask, group.Mask, trace.Plates);
                 q = q is null ? part : q + part;
             }
@@ -102,8 +101,7 @@ internal static class VectorizedSurrogate
         Tensor? q = null;
         for (var g = 0; g < costs.Count; g++)
         {
-            using var row = After(group, costs[g], stacked[g]);
-            var part = PlateReduction.Marginalise(row.squeeze(0), costs[g].Mask, group.Mask, trace.Plates);
+            var part = PlateReduction.Marginalise(After(group, costs[g], stacked[g]), costs[g].Mask, group.Mask, trace.Plates);
             q = q is null ? part : q + part;
         }
         if (q is null) return null;
@@ -127,21 +125,17 @@ internal static class VectorizedSurrogate
     }
 
     /// <summary>
-    /// The detached sum, keeping dimension 0 (size 1), of the costs of a group recorded after a group's only site:
-    /// the first rows of the newest-first <paramref name="stacked"/> (zero when there are none, as a suffix sum).
+    /// The detached sum over dimension 0 of the costs of a group recorded after a group's only site: the first rows of
+    /// the newest-first <paramref name="stacked"/> (zero when there are none, as a suffix sum), at the costs' shape.
     /// </summary>
     private static Tensor After(Group sites, Group costs, Tensor stacked)
     {
         var rows = costs.Keys.Count - costs.PositionOf(sites.Keys[0]);
         using var _ = no_grad();
-        if (rows == 0)
-        {
-            var shape = stacked.shape;
-            shape[0] = 1;
-            return zeros(shape, stacked.dtype, stacked.device);
-        }
+        if (rows == 0) return zeros(costs.Shape, stacked.dtype, stacked.device);
+        if (rows == costs.Keys.Count) return stacked.sum(0, keepdim: false);   // every cost of the group comes after the site
         using var after = stacked.narrow(0, 0, rows);
-        return after.sum(0, keepdim: true);
+        return after.sum(0, keepdim: false);
     }
 
     /// <summary>
