@@ -110,6 +110,23 @@ let tests =
             let d = Expect.throwsC (fun () -> Normal.Standard([| 2L |], torch.ScalarType.Int64) |> ignore) id
             Expect.stringContains d.Message "floating point" "names the dtype"
 
+        testCase "the shared constants behind Normal.Standard, Categorical.Uniform and Bernoulli survive the dispose scope that first made them" <| fun () ->
+            let bf = torch.ScalarType.BFloat16   // a dtype no other test uses, so its constants are made in this scope
+            do
+                use scope = torch.NewDisposeScope()
+                Normal.Standard([| 2L |], bf).LogProb(torch.zeros(2L, dtype = bf)) |> ignore
+                Categorical.Uniform(3L, [| 2L |], bf).LogProb(torch.zeros(2L, dtype = torch.ScalarType.Int64)) |> ignore
+                Bernoulli.FromLogits(torch.zeros(2L, dtype = bf)).LogProb(torch.ones(2L, dtype = bf)) |> ignore
+            use scope = torch.NewDisposeScope()
+            let std = Normal.Standard([| 2L |], bf)
+            Expect.floatClose Accuracy.low (std.Loc.sum().to_type(f64).item<float> ()) 0.0 "loc still 0"
+            Expect.floatClose Accuracy.low (std.Scale.sum().to_type(f64).item<float> ()) 2.0 "scale still 1"
+            let lp = Categorical.Uniform(3L, [| 2L |], bf).LogProb(torch.zeros(2L, dtype = torch.ScalarType.Int64))
+            let bfAccuracy = { absolute = 0.02; relative = 0.01 }   // bfloat16 keeps about three significant digits
+            Expect.floatClose bfAccuracy (lp.sum().to_type(f64).item<float> ()) (-2.0 * log 3.0) "uniform log-probability"
+            let b = Bernoulli.FromLogits(torch.zeros(2L, dtype = bf)).LogProb(torch.ones(2L, dtype = bf))
+            Expect.floatClose bfAccuracy (b.sum().to_type(f64).item<float> ()) (2.0 * log 0.5) "Bernoulli log-probability"
+
         testCase "Bernoulli log-probability from logits: values and gradients of x log σ(l) + (1 − x) log σ(−l), float and int64 values" <| fun () ->
             let l = leaf [| -2.0; 0.0; 3.5; 1.0 |]
             let x = torch.tensor([| 1.0; 0.0; 0.0; 1.0 |], dtype = f64)

@@ -104,9 +104,7 @@ public sealed class Bernoulli : Distribution
         // log p(x) = logsigmoid((2x − 1) · logit); the sign depends on the value only, which carries no gradient. It is
         // −1 + 2x in one pass over the value (a scalar tensor broadcast), not a product and then a difference.
         Tensor sign;
-        using (no_grad())
-        using (var minusOne = tensor(-1.0, value.dtype, value.device))
-            sign = minusOne.add(value, Two);
+        using (no_grad()) sign = ScalarTensors.Of(-1, value.dtype, value.device).add(value, Two);
         using (sign)
         using (var signed = sign * _logits)
             return nn.functional.logsigmoid(signed);

@@ -38,9 +38,7 @@ public sealed class Normal : LocationScale
             throw new ArgumentException($"Normal.Standard: the batch shape [{Shapes.Format(batchShape)}] has a negative size.", nameof(batchShape));
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"Normal.Standard: the dtype must be floating point, not {dtype}.", nameof(dtype));
-        using var zero = zeros([], dtype, device);
-        using var one = ones([], dtype, device);
-        return new Normal(zero.expand(batchShape), one.expand(batchShape), standard: true);
+        return new Normal(ScalarTensors.Of(0, dtype, device).expand(batchShape), ScalarTensors.Of(1, dtype, device).expand(batchShape), standard: true);
     }
 
     /// <summary>True for <see cref="Standard"/>: location 0 and scale 1 by construction.</summary>

@@ -1,0 +1,25 @@
+using System.Collections.Concurrent;
+using static TorchSharp.torch;
+
+namespace Scg.Distributions;
+
+/// <summary>
+/// Constant 0-dimensional tensors (0, 1, −1) per dtype and device, made once and never disposed: distributions expand
+/// them to their batch shapes (a view, no copy) instead of allocating a new constant at every construction. They are
+/// detached from any dispose scope, so a scope that was open when one was first made cannot free it; nothing writes
+/// to them (an in-place operation on an expanded view is refused by libtorch).
+/// </summary>
+internal static class ScalarTensors
+{
+    private static readonly ConcurrentDictionary<(double Value, ScalarType DType, string Device), Tensor> Cache = new();
+
+    /// <summary>The constant <paramref name="value"/> as a 0-dimensional tensor of <paramref name="dtype"/> on <paramref name="device"/> (the CPU when null).</summary>
+    public static Tensor Of(double value, ScalarType dtype, Device? device) =>
+        Cache.GetOrAdd((value, dtype, device?.ToString() ?? "cpu"), key =>
+        {
+            using var _ = no_grad();
+            var t = tensor(key.Value, key.DType, device);
+            t.DetachFromDisposeScope();
+            return t;
+        });
+}
