@@ -6,8 +6,8 @@ using Scg.Benchmarks;
 // Runs the benchmarks: `dotnet run -c Release --project benchmarks/Scg.Benchmarks -- --filter '*'` runs them all
 // (see docs/benchmarks.md); `-- --dry` runs every benchmark body twice at its smallest size and checks the results
 // (what CI does, so that the benchmarks cannot rot); `-- --paired [rounds] [filter] [--cpu] [--threads N]` measures the overhead ratios with
-// interleaved rounds (see Paired.cs); `-- --phases [rounds]`
-// splits the guided cases' time into run, surrogate and backward (see Phases.cs).
+// interleaved rounds (see Paired.cs); `-- --phases [rounds] [--tiny]`
+// splits the guided cases' time into run, surrogate and backward (see Phases.cs; --tiny: tiny networks, the fixed cost).
 if (args.Length > 0 && args[0] == "--paired")
 {
     var threadsAt = Array.IndexOf(args, "--threads");
@@ -19,7 +19,8 @@ if (args.Length > 0 && args[0] == "--paired")
 }
 
 if (args.Length > 0 && args[0] == "--phases")
-    return Phases.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200, Console.Out);
+    return Phases.Run(args.Length > 1 && args[1] != "--tiny" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200,
+        args.Contains("--tiny"), Console.Out);
 
 if (args.Contains("--dry"))
     return DryRun.Run(typeof(VaeStep).Assembly, Console.Out);

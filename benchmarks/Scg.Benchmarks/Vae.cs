@@ -25,23 +25,24 @@ internal sealed class VaeNets
     public Sequential EncoderZ { get; }
     public Sequential Decoder { get; }
 
-    /// <summary>Builds the three networks; the same seed gives the same weights.</summary>
-    public VaeNets(long seed)
+    /// <summary>Builds the three networks; the same seed gives the same weights. Smaller <paramref name="pixels"/> and
+    /// <paramref name="hidden"/> give tiny networks whose step is almost all fixed cost (<c>--phases … --tiny</c>).</summary>
+    public VaeNets(long seed, int pixels = Pixels, int hidden = Hidden)
     {
         torch.manual_seed(seed);
-        EncoderY = nn.Sequential(nn.Linear(Pixels, Hidden), nn.ReLU(), nn.Linear(Hidden, Classes));
-        EncoderZ = nn.Sequential(nn.Linear(Pixels + Classes, Hidden), nn.ReLU(), nn.Linear(Hidden, 2 * Latent));
-        Decoder = nn.Sequential(nn.Linear(Latent + Classes, Hidden), nn.ReLU(), nn.Linear(Hidden, Pixels));
+        EncoderY = nn.Sequential(nn.Linear(pixels, hidden), nn.ReLU(), nn.Linear(hidden, Classes));
+        EncoderZ = nn.Sequential(nn.Linear(pixels + Classes, hidden), nn.ReLU(), nn.Linear(hidden, 2 * Latent));
+        Decoder = nn.Sequential(nn.Linear(Latent + Classes, hidden), nn.ReLU(), nn.Linear(hidden, pixels));
     }
 
     public IEnumerable<Parameter> Parameters() =>
         EncoderY.parameters().Concat(EncoderZ.parameters()).Concat(Decoder.parameters());
 
     /// <summary>A binarised MNIST-shaped batch (about 20 % ones), the same for every seed value.</summary>
-    public static Tensor Data(int batch, ulong seed)
+    public static Tensor Data(int batch, ulong seed, int pixels = Pixels)
     {
         using var g = new Generator(seed, CPU);
-        using var p = full(batch, Pixels, 0.2f);
+        using var p = full(batch, pixels, 0.2f);
         return bernoulli(p, g);
     }
 }
