@@ -8,7 +8,8 @@
 /// (sometimes a leave-one-out baseline) or, for a global one in ELBO mode, enumeration; a Normal's mean affine in
 /// φ and every earlier latent, its scale constant or exp of an affine form in φ and earlier discrete latents,
 /// pathwise. The model samples the same names in the same plates, in the same order: priors affine in θ and in
-/// earlier latents (the same restrictions), then 1–3 Normal observations of fixed data (mean affine in θ and the
+/// earlier latents (the same restrictions; every third site, when it is a Normal, has the prior N(0, 1), built with
+/// Normal.Standard), then 1–3 Normal observations of fixed data (mean affine in θ and the
 /// latents, scale constant or exp(θ, discrete latents)), global or in the plate, and 0–1 cost s·y1·y2 + y3. A
 /// plated node reads a plated latent element by element; a global observation or cost reads the sum of its
 /// elements (not in subsampling mode: a sum over a minibatch would be biased), a global latent too, so a plated
@@ -89,6 +90,16 @@ type GuidedProgram =
 /// True for a Bernoulli or Categorical kind.
 let isDiscreteKind = function PGauss _ -> false | _ -> true
 
+/// N(0, 1) in every element of the plates: a zero form (over `p` parameters) and a unit scale.
+let standardPrior (p: int) (plates: PlateDef list) =
+    let n = numel (frameShape plates)
+    PGauss ({ POut = 1; PBias = Array.zeroCreate n; PTheta = Array.zeroCreate p; PParents = [] }, PConst 1.0, false)
+
+/// True for the kind standardPrior makes (the model runs it as Normal.Standard).
+let isStandardPrior = function
+    | PGauss (m, PConst 1.0, false) -> m.PParents.IsEmpty && Array.forall ((=) 0.0) m.PBias && Array.forall ((=) 0.0) m.PTheta
+    | _ -> false
+
 // ---------------------------------------------------------------------------------------------------------
 // Generator
 
@@ -146,8 +157,11 @@ let makeGuided (mode: GMode) (seed: int) : GuidedProgram =
                 Some (PCat (genForm plates [ 0; 1 ] 3 disc 1.0 false), PCat (genForm plates [ 2; 3 ] 3 disc 1.0 false))
             elif mode = ElboMode && normals + elems <= 4 then
                 normals <- normals + elems
-                Some (PGauss (genForm plates [ 0; 1 ] 1 vis 1.0 false, genScale plates [ 0; 1 ] disc, false),
-                      PGauss (genForm plates [ 2; 3 ] 1 vis 1.0 false, genScale plates [ 2; 3 ] disc, false))
+                let q = PGauss (genForm plates [ 0; 1 ] 1 vis 1.0 false, genScale plates [ 0; 1 ] disc, false)
+                let prior = PGauss (genForm plates [ 2; 3 ] 1 vis 1.0 false, genScale plates [ 2; 3 ] disc, false)
+                // every third Normal latent gets the prior N(0, 1), run as Normal.Standard; the prior above is still
+                // drawn, so the programs after it are the ones this generator always made
+                Some (q, (if sites.Count % 3 = 2 then standardPrior p plates else prior))
             elif tryBits 1.0 then
                 Some (PBern (genForm plates [ 0; 1 ] 1 disc 1.0 false), PBern (genForm plates [ 2; 3 ] 1 disc 1.0 false))
             else None
@@ -209,6 +223,8 @@ let private distOfKind gp theta vals plates sel (kind: PKind) : Distribution =
     match kind with
     | PBern f -> Bernoulli.FromLogits(evalFormSel gp theta vals plates sel f) :> Distribution
     | PCat f -> Categorical.FromLogits(evalFormSel gp theta vals plates sel f) :> Distribution
+    | PGauss (m, _, _) when isStandardPrior kind ->
+        Normal.Standard((evalFormSel gp theta vals plates sel m).shape, ScalarType.Float64) :> Distribution
     | PGauss (m, sc, _) ->
         let scale =
             match sc with

@@ -182,6 +182,9 @@ let tests =
             let mixing = elboPrograms.Value |> Array.filter mixesPlate |> Array.length
             printfn "RandomGuided: %d of %d ELBO programs mix a plate's elements in a global latent before a reopened plate" mixing elboPrograms.Value.Length
             Expect.isGreaterThanOrEqual mixing 3 "programs with a global latent reading a plated one, then the plate reopened"
+            let standard = elboPrograms.Value |> Array.filter (fun g -> g.Latents |> Array.exists (fun l -> isStandardPrior l.Prior)) |> Array.length
+            printfn "RandomGuided: %d of %d ELBO programs have a Normal.Standard prior" standard elboPrograms.Value.Length
+            Expect.isGreaterThanOrEqual standard 1 "programs whose model runs a Normal latent's prior as Normal.Standard"
             Expect.isGreaterThanOrEqual visible 3 "enough programs where the score terms matter"
             Expect.isGreaterThanOrEqual (float rejected) (0.8 * float visible) "the broken estimator is rejected in at least 80%"
         }
