@@ -67,6 +67,8 @@ public static class Exact
     private static void ForEachTerm<T>(Model<T> model, ParamStore store, Func<RunResult<T>, Tensor> f, ExactOptions options, bool perRunScope,
         Action<Tensor> onTerm)
     {
+        if (options.ProgressEvery < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), $"ExactOptions.ProgressEvery must be at least 1 (got {options.ProgressEvery}).");
         var path = new List<(SiteAxis Axis, long Index)>();
         long runs = 0;
         using var generator = new Generator(0, CPU);
@@ -90,7 +92,13 @@ public static class Exact
             onTerm(logWeights.Count == 0 ? value : value * stack(logWeights).sum().exp());
             // next combination: drop the sites whose points are exhausted, advance the last one left
             while (path.Count > 0 && path[^1].Index + 1 >= path[^1].Axis.Points) path.RemoveAt(path.Count - 1);
-            if (path.Count == 0) return;
+            var done = runs - (runs > 1 ? 1 : 0);   // combinations covered (the first is run twice)
+            if (path.Count == 0)
+            {
+                options.Progress?.Report(done);
+                return;
+            }
+            if (done % options.ProgressEvery == 0) options.Progress?.Report(done);
             path[^1] = (path[^1].Axis, path[^1].Index + 1);
         }
 

@@ -23,6 +23,15 @@ public sealed record ExactOptions
     /// </summary>
     public long MaxCombinations { get; init; } = 20_000;
 
+    /// <summary>
+    /// Told the number of runs made so far, every <see cref="ProgressEvery"/> runs and once at the end (the total is not
+    /// known in advance: a run discovers the sites it reaches). Null (the default) reports nothing.
+    /// </summary>
+    public System.IProgress<long>? Progress { get; init; }
+
+    /// <summary>How many runs between two reports to <see cref="Progress"/> (default 100).</summary>
+    public long ProgressEvery { get; init; } = 100;
+
     /// <summary>Check distribution parameters and values at every site of every run (default true).</summary>
     public bool ValidateArguments { get; init; } = true;
 

@@ -237,6 +237,22 @@ let expectations =
             close 1e-12 g.Gradient.[0].Value (3.0 * sigmoid 0.5 * (1.0 - sigmoid 0.5)) "d/dt of the store's parameter"
             Expect.equal g.Gradient.[0].Parameter "t" "the store's parameter"
         }
+        test "progress: the runs made so far, every ProgressEvery runs and at the end; a non-positive interval is refused" {
+            let m = model {
+                let! a = Model.Sample("a", Categorical.FromLogits(torch.zeros(10L, dtype = torch.ScalarType.Float64)))
+                let! b = Model.Sample("b", Categorical.FromLogits(torch.zeros(25L, dtype = torch.ScalarType.Float64)))
+                let! _ = Model.Cost("c", (a + b).to_type(torch.ScalarType.Float64))
+                return () }
+            let reports = Collections.Generic.List<int64>()
+            let progress = { new IProgress<int64> with member _.Report v = reports.Add v }
+            let e = Exact.Expectation(m, ParamStore(), ExactOptions(Progress = progress, ProgressEvery = 100L))
+            close 1e-12 (e.item<float>()) (4.5 + 12.0) "E[a + b]"
+            Expect.sequenceEqual reports [ 100L; 200L; 250L ] "reports at 100 and 200 runs, and the total"
+            reports.Clear()
+            Exact.Gradient(m, ParamStore(), options = ExactOptions(Progress = progress, ProgressEvery = 120L)) |> ignore
+            Expect.sequenceEqual reports [ 120L; 240L; 250L ] "the gradient reports too"
+            Expect.throwsT<ArgumentOutOfRangeException> (fun () -> Exact.Expectation(m, ParamStore(), ExactOptions(ProgressEvery = 0L)) |> ignore) "ProgressEvery = 0"
+        }
     ]
 
 [<Tests>]
