@@ -127,6 +127,44 @@ let tests =
             let b = Bernoulli.FromLogits(torch.zeros(2L, dtype = bf)).LogProb(torch.ones(2L, dtype = bf))
             Expect.floatClose bfAccuracy (b.sum().to_type(f64).item<float> ()) (2.0 * log 0.5) "Bernoulli log-probability"
 
+        testCase "review: Bernoulli from logits scores bool and uint8 values as their floats (−1 in their own dtype is true or 255)" <| fun () ->
+            let l = torch.tensor([| -2.0; 0.0; 3.5; 1.0 |], dtype = f64)
+            let x = torch.tensor([| 1.0; 0.0; 0.0; 1.0 |], dtype = f64)
+            let expected = values (Bernoulli.FromLogits(l).LogProb x)
+            for dtype in [ torch.ScalarType.Bool; torch.ScalarType.Byte; torch.ScalarType.Int32; torch.ScalarType.Float32 ] do
+                expectClose 1e-6 (sprintf "values as %O" dtype) (values (Bernoulli.FromLogits(l).LogProb(x.to_type dtype))) expected
+            // the same through a validated model: a cost of 2 softplus(3), not softplus(−3) twice
+            let m = Model.Observe("x", Bernoulli.FromLogits(torch.tensor([| 3.0; 3.0 |], dtype = f64)), torch.tensor([| false; false |]))
+            let r = Interpreter.Sample(m, RunOptions(Seed = 1UL, ValidateArguments = true))
+            expectClose 1e-12 "cost of two zeros" (values (Surrogate.Build(r.Trace).Cost)) [| 2.0 * log (1.0 + exp 3.0) |]
+
+        testCase "review: a Normal keeps handles of its own, so the caller may dispose the loc and scale it was given" <| fun () ->
+            let d =
+                use loc = torch.zeros(3L, dtype = f64)
+                use scale = torch.ones(3L, dtype = f64)
+                Normal(loc, scale)
+            expectClose 1e-12 "log-density after the caller disposed its tensors" (values (d.LogProb(torch.zeros(3L, dtype = f64)))) (Array.create 3 (-0.5 * log (2.0 * Math.PI)))
+
+        testCase "review: writing to a one-element Normal.Standard's Loc or Scale leaves the shared constants alone" <| fun () ->
+            (Normal.Standard([||], f64).Loc).add_(torch.tensor(5.0, dtype = f64)) |> ignore
+            (Normal.Standard([| 1L |], f64).Scale).mul_(torch.tensor(3.0, dtype = f64)) |> ignore
+            let fresh = Normal.Standard([| 3L |], f64)
+            expectClose 0.0 "loc" (values fresh.Loc) [| 0.0; 0.0; 0.0 |]
+            expectClose 0.0 "scale" (values fresh.Scale) [| 1.0; 1.0; 1.0 |]
+            expectClose 0.0 "KL(N(0, 1) ‖ standard)" (values (KullbackLeibler.Between(Normal(torch.zeros(3L, dtype = f64), torch.ones(3L, dtype = f64)), fresh))) [| 0.0; 0.0; 0.0 |]
+
+        testCase "review: Normal.Standard scores integer and lower-precision values as Normal(zeros, ones) does; a bad shape names it" <| fun () ->
+            let std = Normal.Standard([| 3L |], f64)
+            let reference = Normal(torch.zeros(3L, dtype = f64), torch.ones(3L, dtype = f64))
+            let ints = torch.tensor([| 1L; -2L; 3L |])
+            let a = std.LogProb ints
+            Expect.equal a.dtype f64 "an int64 value is scored in float64"
+            expectClose 1e-12 "int64 values" (values a) (values (reference.LogProb ints))
+            let single = torch.tensor([| 0.5f; -1.0f; 2.0f |])
+            Expect.equal (std.LogProb single).dtype f64 "a float32 value into a float64 standard: float64, as the reference"
+            let e = Expect.throwsC (fun () -> std.LogProb(torch.zeros(2L, dtype = f64)) |> ignore) id
+            Expect.stringContains e.Message "Normal.Standard" "names the distribution"
+
         testCase "Bernoulli log-probability from logits: values and gradients of x log σ(l) + (1 − x) log σ(−l), float and int64 values" <| fun () ->
             let l = leaf [| -2.0; 0.0; 3.5; 1.0 |]
             let x = torch.tensor([| 1.0; 0.0; 0.0; 1.0 |], dtype = f64)

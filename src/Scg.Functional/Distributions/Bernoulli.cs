@@ -102,9 +102,10 @@ public sealed class Bernoulli : Distribution
         ArgumentNullException.ThrowIfNull(value);
         if (_logits is null) return LogProbFromProbs(value, _probs!);
         // log p(x) = logsigmoid((2x − 1) · logit); the sign depends on the value only, which carries no gradient. It is
-        // −1 + 2x in one pass over the value (a scalar tensor broadcast), not a product and then a difference.
+        // −1 + 2x in one pass over the value (a scalar tensor broadcast), not a product and then a difference. The −1 is in
+        // the logits' floating dtype, so bool and integer values are promoted (in their own dtype −1 would be true or 255).
         Tensor sign;
-        using (no_grad()) sign = ScalarTensors.Of(-1, value.dtype, value.device).add(value, Two);
+        using (no_grad()) sign = ScalarTensors.Of(-1, _logits.dtype, value.device).add(value, Two);
         using (sign)
         using (var signed = sign * _logits)
             return nn.functional.logsigmoid(signed);

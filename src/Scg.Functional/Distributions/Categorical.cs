@@ -46,7 +46,7 @@ public sealed class Categorical : Distribution
             throw new ArgumentException($"Categorical.Uniform: the batch shape [{Shapes.Format(batchShape)}] has a negative size.", nameof(batchShape));
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"Categorical.Uniform: the dtype must be floating point, not {dtype}.", nameof(dtype));
-        return new Categorical(ScalarTensors.Of(0, dtype, device).expand(Shapes.Concat(batchShape, [categories])), null, uniform: true);
+        return new Categorical(ScalarTensors.Expanded(0, Shapes.Concat(batchShape, [categories]), dtype, device), null, uniform: true);
     }
 
     /// <summary>Creates a categorical distribution from unnormalised log-probabilities.</summary>

@@ -17,9 +17,10 @@ public abstract class LocationScale : Distribution
         Check.RequireFloating(loc, nameof(loc));
         Check.RequireFloating(scale, nameof(scale));
         var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scale", scale, out var locShape, out var scaleShape);
-        // a parameter that already has the batch shape is kept as it is (an expand would add a view per draw)
-        Loc = Shapes.Equal(locShape, shape) ? loc : loc.expand(shape);
-        Scale = Shapes.Equal(scaleShape, shape) ? scale : scale.expand(shape);
+        // a handle of our own (an alias of a parameter that already has the batch shape, else an expand view), so that the
+        // caller may dispose theirs
+        Loc = Shapes.Equal(locShape, shape) ? loc.alias() : loc.expand(shape);
+        Scale = Shapes.Equal(scaleShape, shape) ? scale.alias() : scale.expand(shape);
         _batchShape = shape;
     }
 

@@ -38,7 +38,7 @@ public sealed class Normal : LocationScale
             throw new ArgumentException($"Normal.Standard: the batch shape [{Shapes.Format(batchShape)}] has a negative size.", nameof(batchShape));
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"Normal.Standard: the dtype must be floating point, not {dtype}.", nameof(dtype));
-        return new Normal(ScalarTensors.Of(0, dtype, device).expand(batchShape), ScalarTensors.Of(1, dtype, device).expand(batchShape), standard: true);
+        return new Normal(ScalarTensors.Expanded(0, batchShape, dtype, device), ScalarTensors.Expanded(1, batchShape, dtype, device), standard: true);
     }
 
     /// <summary>True for <see cref="Standard"/>: location 0 and scale 1 by construction.</summary>
@@ -62,16 +62,7 @@ public sealed class Normal : LocationScale
     public override Tensor LogProb(Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (_standard)
-        {
-            // −½ x² − ½ log 2π: one new tensor, then in place (the square's backward needs its input, not its output)
-            var shape = value.shape;
-            var target = Shapes.Broadcast(shape, BatchShape);
-            Tensor square;
-            if (Shapes.Equal(shape, target)) square = value.square();
-            else using (var expanded = value.expand(target)) square = expanded.square();
-            return square.mul_(Constants.MinusHalf).sub_(Constants.HalfLog2Pi);
-        }
+        if (_standard) return StandardLogProb(value);
         using var difference = value - Loc;
         using var z = difference / Scale;
         // −(log σ + ½ z² + ½ log 2π): one new tensor of the broadcast shape (addcmul), then in place, since neither add_
@@ -80,6 +71,28 @@ public sealed class Normal : LocationScale
         var result = logScale.addcmul(z, z, Constants.Half);
         result.add_(Constants.HalfLog2Pi);
         return result.neg_();
+    }
+
+    /// <summary>
+    /// −½ x² − ½ log 2π: one new tensor, then in place (the square's backward needs its input, not its output). The result
+    /// has the shape and dtype <c>new Normal(zeros, ones)</c> would give: the broadcast of the value's shape and the batch
+    /// shape, and the promotion of the value's dtype and the distribution's (an integer value is scored as a float).
+    /// </summary>
+    private Tensor StandardLogProb(Tensor value)
+    {
+        var shape = value.shape;
+        var batch = BatchShape;
+        if (!Shapes.Broadcasts(shape, batch))
+            throw new ArgumentException(
+                $"Normal.Standard: a value of shape [{Shapes.Format(shape)}] does not broadcast with the batch shape [{Shapes.Format(batch)}].", nameof(value));
+        var target = Shapes.Broadcast(shape, batch);
+        var dtype = promote_types(value.dtype, DType);
+        var converted = dtype == value.dtype ? value : value.to_type(dtype);
+        Tensor square;
+        if (Shapes.Equal(shape, target)) square = converted.square();
+        else using (var expanded = converted.expand(target)) square = expanded.square();
+        if (!ReferenceEquals(converted, value)) converted.Dispose();
+        return square.mul_(Constants.MinusHalf).sub_(Constants.HalfLog2Pi);
     }
 
     internal override Distribution? WithDetachedParameters() => _standard ? this : new Normal(Loc.detach(), Scale.detach());

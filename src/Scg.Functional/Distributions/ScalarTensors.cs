@@ -6,8 +6,9 @@ namespace Scg.Distributions;
 /// <summary>
 /// Constant 0-dimensional tensors (0, 1, −1) per dtype and device, made once and never disposed: distributions expand
 /// them to their batch shapes (a view, no copy) instead of allocating a new constant at every construction. They are
-/// detached from any dispose scope, so a scope that was open when one was first made cannot free it; nothing writes
-/// to them (an in-place operation on an expanded view is refused by libtorch).
+/// detached from any dispose scope, so a scope that was open when one was first made cannot free it. Nothing may write
+/// to them: libtorch refuses an in-place operation on an expanded view only when its elements overlap, so
+/// <see cref="Expanded"/> gives a tensor of its own where the shape has at most one element.
 /// </summary>
 internal static class ScalarTensors
 {
@@ -22,4 +23,16 @@ internal static class ScalarTensors
             t.DetachFromDisposeScope();
             return t;
         });
+
+    /// <summary>
+    /// The constant <paramref name="value"/> in every element of <paramref name="shape"/>: a view of the shared constant
+    /// (no copy, read-only since its elements overlap), or a new tensor when the shape has at most one element (a view
+    /// there would be writable, and a write would change the constant for the whole process).
+    /// </summary>
+    public static Tensor Expanded(double value, long[] shape, ScalarType dtype, Device? device)
+    {
+        var elements = 1L;
+        foreach (var d in shape) elements *= d;
+        return elements <= 1 ? full(shape, value, dtype, device) : Of(value, dtype, device).expand(shape);
+    }
 }

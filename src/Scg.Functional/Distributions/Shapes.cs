@@ -47,7 +47,8 @@ public static class Shapes
             "give them shapes whose sizes agree or are 1 in each dimension, counted from the right.", firstName);
     }
 
-    private static bool Broadcasts(long[] a, long[] b)
+    /// <summary>True when shapes <paramref name="a"/> and <paramref name="b"/> broadcast together.</summary>
+    internal static bool Broadcasts(long[] a, long[] b)
     {
         for (var i = 1; i <= Math.Min(a.Length, b.Length); i++)
             if (a[^i] != b[^i] && a[^i] != 1 && b[^i] != 1) return false;
