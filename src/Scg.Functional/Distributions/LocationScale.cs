@@ -13,18 +13,29 @@ public abstract class LocationScale : Distribution
     /// <param name="loc">The location.</param>
     /// <param name="scale">The scale; must be positive.</param>
     protected LocationScale(Tensor loc, Tensor scale)
+        : this(loc, scale, owned: false)
+    {
+    }
+
+    /// <summary>
+    /// As <see cref="LocationScale(Tensor, Tensor)"/>; with <paramref name="owned"/>, tensors the family made itself (views
+    /// of its own) are kept as they are instead of getting a handle of their own.
+    /// </summary>
+    private protected LocationScale(Tensor loc, Tensor scale, bool owned)
     {
         Check.RequireFloating(loc, nameof(loc));
         Check.RequireFloating(scale, nameof(scale));
         var shape = Shapes.BroadcastParameters(Name, "loc", loc, "scale", scale, out var locShape, out var scaleShape);
-        // a handle of our own (an alias of a parameter that already has the batch shape, else an expand view), so that the
-        // caller may dispose theirs
-        Loc = Shapes.Equal(locShape, shape) ? loc.alias() : loc.expand(shape);
-        Scale = Shapes.Equal(scaleShape, shape) ? scale.alias() : scale.expand(shape);
+        // a handle of our own (an alias of a caller's parameter that already has the batch shape, else an expand view), so
+        // that the caller may dispose theirs
+        Loc = Shapes.Equal(locShape, shape) ? owned ? loc : loc.alias() : loc.expand(shape);
+        Scale = Shapes.Equal(scaleShape, shape) ? owned ? scale : scale.alias() : scale.expand(shape);
         _batchShape = shape;
+        _dtype = Loc.dtype;
     }
 
     private readonly long[] _batchShape;   // read once: a shape query crosses into native code
+    private readonly ScalarType _dtype;
 
     /// <summary>The location, broadcast to the batch shape.</summary>
     public Tensor Loc { get; }
@@ -45,7 +56,7 @@ public abstract class LocationScale : Distribution
     public sealed override Device Device => Loc.device;
 
     /// <inheritdoc />
-    public sealed override ScalarType DType => Loc.dtype;
+    public sealed override ScalarType DType => _dtype;
 
     /// <inheritdoc />
     public sealed override Tensor Sample(Generator? generator, params long[] sampleShape)

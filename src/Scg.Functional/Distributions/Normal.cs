@@ -20,8 +20,9 @@ public sealed class Normal : LocationScale
     {
     }
 
+    /// <summary>A Normal over views this class made itself (<see cref="Standard"/>, <see cref="Expand"/>, detached copies): kept as they are.</summary>
     private Normal(Tensor loc, Tensor scale, bool standard)
-        : base(loc, scale) => _standard = standard;
+        : base(loc, scale, owned: true) => _standard = standard;
 
     /// <summary>
     /// The standard normal N(0, 1) for every element of <paramref name="batchShape"/> (a prior over latent codes): the
@@ -86,7 +87,8 @@ public sealed class Normal : LocationScale
             throw new ArgumentException(
                 $"Normal.Standard: a value of shape [{Shapes.Format(shape)}] does not broadcast with the batch shape [{Shapes.Format(batch)}].", nameof(value));
         var target = Shapes.Broadcast(shape, batch);
-        var dtype = promote_types(value.dtype, DType);
+        var (own, valueType) = (DType, value.dtype);
+        var dtype = valueType == own ? own : promote_types(valueType, own);
         var converted = dtype == value.dtype ? value : value.to_type(dtype);
         Tensor square;
         if (Shapes.Equal(shape, target)) square = converted.square();
@@ -95,7 +97,7 @@ public sealed class Normal : LocationScale
         return square.mul_(Constants.MinusHalf).sub_(Constants.HalfLog2Pi);
     }
 
-    internal override Distribution? WithDetachedParameters() => _standard ? this : new Normal(Loc.detach(), Scale.detach());
+    internal override Distribution? WithDetachedParameters() => _standard ? this : new Normal(Loc.detach(), Scale.detach(), standard: false);
 
     /// <inheritdoc />
     public override Distribution Expand(long[] batchShape) => new Normal(Loc.expand(batchShape), Scale.expand(batchShape), _standard);

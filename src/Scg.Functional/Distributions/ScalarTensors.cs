@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Scg.Distributions;
@@ -12,11 +13,11 @@ namespace Scg.Distributions;
 /// </summary>
 internal static class ScalarTensors
 {
-    private static readonly ConcurrentDictionary<(double Value, ScalarType DType, string Device), Tensor> Cache = new();
+    private static readonly ConcurrentDictionary<(double Value, ScalarType DType, DeviceType Type, int Index), Tensor> Cache = new();
 
     /// <summary>The constant <paramref name="value"/> as a 0-dimensional tensor of <paramref name="dtype"/> on <paramref name="device"/> (the CPU when null).</summary>
     public static Tensor Of(double value, ScalarType dtype, Device? device) =>
-        Cache.GetOrAdd((value, dtype, device?.ToString() ?? "cpu"), key =>
+        Cache.GetOrAdd((value, dtype, device?.type ?? DeviceType.CPU, device?.index ?? -1), key =>
         {
             using var _ = no_grad();
             var t = tensor(key.Value, key.DType, device);
