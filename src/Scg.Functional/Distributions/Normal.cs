@@ -89,7 +89,7 @@ public sealed class Normal : LocationScale
         var target = Shapes.Broadcast(shape, batch);
         var (own, valueType) = (DType, value.dtype);
         var dtype = valueType == own ? own : promote_types(valueType, own);
-        var converted = dtype == value.dtype ? value : value.to_type(dtype);
+        var converted = dtype == valueType ? value : value.to_type(dtype);
         Tensor square;
         if (Shapes.Equal(shape, target)) square = converted.square();
         else using (var expanded = converted.expand(target)) square = expanded.square();
