@@ -60,6 +60,12 @@ module Model =
     /// <param name="body">The model run inside the plate.</param>
     let plate (name: string) (size: int64) (body: Model<'T>) : Model<'T> = Scg.Model.Plate(name, size, body)
 
+    /// <summary>Runs <paramref name="body"/> with <paramref name="prefix"/>/ in front of its site, parameter and module names
+    /// (<c>Scg.Model.Scope</c>), so one sub-model can be used twice.</summary>
+    /// <param name="prefix">The scope's name: not empty, without '/'.</param>
+    /// <param name="body">The model run inside the scope.</param>
+    let scope (prefix: string) (body: Model<'T>) : Model<'T> = Scg.Model.Scope(prefix, body)
+
     /// <summary>The model that applies <paramref name="f"/> to the value of <paramref name="model"/>.</summary>
     /// <param name="f">A deterministic function of the value.</param>
     /// <param name="model">The model.</param>

@@ -32,12 +32,13 @@ public sealed class ParamStore
     public IReadOnlyDictionary<string, Tensor> States => states;
 
     /// <summary>
-    /// Every learnable tensor now in the store: the named parameters, then each module's parameters. A snapshot:
+    /// Every learnable tensor now in the store: the named parameters, then each module's parameters, each once (a module
+    /// registered under two names, as a shared module in two scopes is, gives its parameters once). A snapshot:
     /// an optimizer built from it keeps exactly these (TorchSharp's optimizers keep the sequence they are given
     /// and fail on a parameter that appears in it later), so build it after <see cref="Initialize{T}"/>.
     /// </summary>
     public IEnumerable<Parameter> Parameters() =>
-        [.. parameters.Values, .. modules.Values.SelectMany(m => m.parameters())];
+        [.. parameters.Values.Concat(modules.Values.SelectMany(m => m.parameters())).Distinct<Parameter>(ReferenceEqualityComparer.Instance)];
 
     /// <summary>
     /// The parameter called <paramref name="name"/>, created from <paramref name="init"/> on first use. The

@@ -111,8 +111,26 @@ internal sealed partial class RunContext
         };
     }
 
+    /// <summary>The open name scopes' prefix, each followed by '/' (<see cref="Model.Scope{T}"/>); empty outside scopes.</summary>
+    private string namePrefix = "";
+
+    /// <summary>Opens a name scope; returns the prefix <see cref="ExitNameScope"/> restores.</summary>
+    public string EnterNameScope(string prefix)
+    {
+        var outer = namePrefix;
+        namePrefix = outer + prefix + "/";
+        return outer;
+    }
+
+    /// <summary>Closes a name scope (normally or because its body threw).</summary>
+    public void ExitNameScope(string outer) => namePrefix = outer;
+
+    /// <summary>A name given inside the open name scopes, as the trace and the store know it.</summary>
+    public string Qualify(string name) => namePrefix.Length == 0 ? name : namePrefix + name;
+
     public Tensor Sample(string name, Distribution dist, SiteEstimator estimator)
     {
+        name = Qualify(name);
         if (guideValues is not null && !inGuide) return GuidedLatent(name, dist);
         Claim(name, "Sample");
         ArgumentNullException.ThrowIfNull(dist);
@@ -182,7 +200,7 @@ internal sealed partial class RunContext
         return value;
     }
 
-    public Tensor Observe(string name, Distribution dist, Tensor value) => Observe(name, dist, value, replaysGuide: false);
+    public Tensor Observe(string name, Distribution dist, Tensor value) => Observe(Qualify(name), dist, value, replaysGuide: false);
 
     /// <summary>An observation; <paramref name="replaysGuide"/> marks a guided run's model latent, observed at the guide's value.</summary>
     private Tensor Observe(string name, Distribution dist, Tensor value, bool replaysGuide)
@@ -214,7 +232,7 @@ internal sealed partial class RunContext
         return value;
     }
 
-    public Tensor Cost(string name, Tensor value) => Cost(name, value, GuideTerm.None, null);
+    public Tensor Cost(string name, Tensor value) => Cost(Qualify(name), value, GuideTerm.None, null);
 
     /// <summary>A cost; in a guided run, tagged with the guide term it stands for and the guide site it belongs to.</summary>
     private Tensor Cost(string name, Tensor value, GuideTerm term, string? guideSite)
@@ -257,6 +275,7 @@ internal sealed partial class RunContext
 
     public Tensor Param(string name, Func<Tensor> init)
     {
+        name = Qualify(name);
         var p = store.GetOrCreate(name, init);
         if (paramsRead.Add(name))
             nodes.Add(new ParamNode { Name = name, Index = nodes.Count, Plates = active, PlateMask = activeMask, Branch = branch, Value = p });
@@ -368,7 +387,8 @@ internal sealed partial class RunContext
         if (!names.Add(name))
             throw new ArgumentException(
                 $"{kind} site '{name}' was recorded twice in one run; site names must be unique. A sub-model used twice " +
-                "records its sites twice: build it from a function of a name (e.g. Coin(\"c1\") and Coin(\"c2\")), or use " +
+                "records its sites twice: run each use in a scope of its own (Model.Scope(\"first\", sub) and Model.Scope(\"second\", sub) " +
+                "record first/… and second/…), build it from a function of a name (Coin(\"c1\") and Coin(\"c2\")), or use " +
                 "Model.Plate for repeats that are independent and identically distributed.");
     }
 

@@ -136,7 +136,7 @@ public static partial class Model
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(module);
-        return new(ctx => ctx.Store.GetOrAddModule(name, module));
+        return new(ctx => ctx.Store.GetOrAddModule(ctx.Qualify(name), module));
     }
 
     /// <summary>
@@ -152,9 +152,13 @@ public static partial class Model
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(create);
-        return new(ctx => ctx.Store.Modules.TryGetValue(name, out var existing) && existing is TModule registered
-            ? registered
-            : ctx.Store.GetOrAddModule(name, create() ?? throw new InvalidOperationException($"The factory of module '{name}' returned null.")));
+        return new(ctx =>
+        {
+            var qualified = ctx.Qualify(name);
+            return ctx.Store.Modules.TryGetValue(qualified, out var existing) && existing is TModule registered
+                ? registered
+                : ctx.Store.GetOrAddModule(qualified, create() ?? throw new InvalidOperationException($"The factory of module '{qualified}' returned null."));
+        });
     }
 
     /// <summary>

@@ -130,3 +130,25 @@ internal sealed class RepeatStep(int count, object? initial, Func<object?, int, 
         }
     }
 }
+
+/// <summary>Runs <paramref name="body"/> with a name prefix; see <see cref="Model.Scope{T}"/>.</summary>
+internal sealed class NameScopeStep(string prefix, Step body) : ScopeStep
+{
+    public override Step? Enter(RunContext context, Stack<Frame> frames, out object? value)
+    {
+        frames.Push(new Frame(null, null, new NameScope(context.EnterNameScope(prefix))));
+        value = null;
+        return body;
+    }
+
+    private sealed class NameScope(string outer) : Scope
+    {
+        public override Step? Resume(RunContext context, Stack<Frame> frames, ref object? value)
+        {
+            context.ExitNameScope(outer);
+            return null;
+        }
+
+        public override void Abandon(RunContext context) => context.ExitNameScope(outer);
+    }
+}

@@ -1,0 +1,104 @@
+/// Model.Scope: name prefixes for sites, observations, costs, parameters and modules, so one sub-model can be used
+/// twice; plates are not prefixed; a scope left by an exception is closed.
+module Scg.Tests.ScopeTests
+
+open System
+open Expecto
+open TorchSharp
+open Scg
+open Scg.Distributions
+open Scg.Interpretation
+open Scg.Estimators
+open Scg.Objectives
+open Scg.FSharp
+
+let private f64 = torch.ScalarType.Float64
+let private t (x: float) = torch.tensor(x, dtype = f64)
+
+/// A sub-model with a parameter, a sample site, an observation and a cost.
+let private coin =
+    model {
+        let! w = Model.Param("w", fun () -> t 0.3)
+        let! z = Model.Sample("z", Bernoulli.FromLogits(w))
+        let! _ = Model.Observe("x", Normal(z, t 1.0), t 0.5)
+        let! _ = Model.Cost("c", z * 2.0)
+        return z }
+
+let private names (r: RunResult<'T>) = r.Trace.Nodes |> Seq.map (fun n -> n.Name) |> List.ofSeq
+
+[<Tests>]
+let tests =
+    testList "Model.Scope" [
+        test "one sub-model used twice: its sites and parameters get each scope's prefix; nested scopes join" {
+            let twice = model {
+                let! a = Model.Scope("left", coin)
+                let! b = Model.Scope("right", Model.scope "inner" coin)   // Scg.FSharp's curried form
+                return a + b }
+            let store = ParamStore()
+            let r = Interpreter.Sample(twice, RunOptions(Seed = 1UL, Params = store))
+            Expect.containsAll (names r) [ "left/z"; "left/x"; "left/c"; "right/inner/z"; "right/inner/x"; "right/inner/c" ] "prefixed sites"
+            Expect.containsAll store.Named.Keys [ "left/w"; "right/inner/w" ] "a parameter per scope"
+            Expect.equal (Seq.length (store.Parameters())) 2 "two parameters"
+            // the same sub-model twice without scopes is refused, and the message points at Model.Scope
+            let e = Expect.throwsC (fun () -> Interpreter.Sample(model { let! _ = coin in return! coin }, RunOptions(Seed = 1UL)) |> ignore) id
+            Expect.stringContains e.Message "Model.Scope" "the duplicate-name error suggests a scope"
+        }
+
+        test "modules are prefixed; one module object shared by two scopes gives its parameters once" {
+            let shared = torch.nn.Linear(2L, 1L)
+            let useNet = model {
+                let! net = Model.Module("net", shared)
+                let! own = Model.Module("own", fun () -> torch.nn.Linear(2L, 1L))
+                return net, own }
+            let store = ParamStore()
+            let r = Interpreter.Sample(Model.Zip(Model.Scope("a", useNet), Model.Scope("b", useNet)), RunOptions(Params = store))
+            let struct ((netA, ownA), (netB, ownB)) = r.Value
+            Expect.containsAll store.Modules.Keys [ "a/net"; "b/net"; "a/own"; "b/own" ] "prefixed modules"
+            Expect.isTrue (obj.ReferenceEquals(netA, netB)) "the shared object in both scopes"
+            Expect.isFalse (obj.ReferenceEquals(ownA, ownB)) "a factory builds one module per scope"
+            Expect.equal (Seq.length (store.Parameters())) 6 "weight and bias of the shared module once, of each own module"
+        }
+
+        test "plates are not prefixed: a plate opened in two scopes is one plate" {
+            let inPlate = Model.Plate("data", 3L, Model.Sample("z", Normal(torch.zeros(3L, dtype = f64), torch.ones(3L, dtype = f64))))
+            let r = Interpreter.Sample(Model.Zip(Model.Scope("p", inPlate), Model.Scope("q", inPlate)), RunOptions(Seed = 2UL))
+            Expect.equal (r.Trace.Plates |> Seq.map (fun p -> p.Name) |> List.ofSeq) [ "data" ] "one plate"
+            Expect.sequenceEqual (r.Trace.Sample("q/z").Value.shape) [| 3L |] "the site lies in it"
+        }
+
+        test "a scope left by an exception is closed: names after a caught failure are not prefixed" {
+            let failing = Model.Scope("s", model {
+                let! _ = Model.Sample("z", Normal(t 0.0, t 1.0))
+                return failwith "boom" })
+            let m = model {
+                let! _ = Model.TryCatch(failing, fun _ -> Model.Return(t 0.0))
+                let! _ = Model.Sample("after", Normal(t 0.0, t 1.0))
+                return () }
+            let r = Interpreter.Sample(m, RunOptions(Seed = 3UL))
+            Expect.contains (names r) "after" "not s/after"
+        }
+
+        test "a guide and a model in the same scopes pair up; estimator overrides and replays take full names" {
+            let guide = Model.Scope("enc", Model.Sample("z", Normal(t 0.2, t 0.5)))
+            let generative = Model.Scope("enc", model {
+                let! z = Model.Sample("z", Normal.Standard([||], f64))
+                let! _ = Model.Observe("x", Normal(z, t 1.0), t 0.7)
+                return () })
+            let r = Interpreter.Sample(Guided.Pair(guide, generative), RunOptions(Seed = 4UL))
+            Expect.containsAll (names r) [ "enc/z"; "enc/z@q"; "enc/z@p"; "enc/x" ] "the pair's names"
+            let misnamed = Guided.Pair(Model.Scope("other", Model.Sample("z", Normal(t 0.2, t 0.5))), generative)
+            let e = Expect.throwsC (fun () -> Interpreter.Sample(misnamed, RunOptions(Seed = 4UL)) |> ignore) id
+            Expect.stringContains e.Message "'enc/z'" "names the full name of the unmatched latent"
+            let replayed = Interpreter.Replay(Model.Scope("left", coin), readOnlyDict [ "left/z", t 1.0 ])
+            Expect.equal (replayed.Trace.Sample("left/z").Value.item<float>()) 1.0 "replay by full name"
+            let over = EstimatorOverrides.None.For("left/z", SiteEstimator.ScoreFunction.WithBaseline(Baseline.Constant(0.5)))
+            let o = Interpreter.Sample(Model.Scope("left", coin), RunOptions(Seed = 5UL, Estimators = over))
+            Expect.stringContains (string (o.Trace.Sample("left/z").Estimator)) "constant" "the override reached the scoped site"
+        }
+
+        test "bad prefixes are refused" {
+            Expect.throwsT<ArgumentException> (fun () -> Model.Scope("", coin) |> ignore) "empty"
+            let e = Expect.throwsC (fun () -> Model.Scope("a/b", coin) |> ignore) id
+            Expect.stringContains e.Message "nest two scopes" "a slash"
+        }
+    ]
