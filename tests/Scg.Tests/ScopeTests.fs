@@ -96,6 +96,13 @@ let tests =
             Expect.stringContains (string (o.Trace.Sample("left/z").Estimator)) "constant" "the override reached the scoped site"
         }
 
+        test "C#: Model.Scope composes in a LINQ query" {
+            let store = ParamStore()
+            let r = Interpreter.Sample(Scg.Tests.CSharp.ScopedModels.TwoCoins(), RunOptions(Seed = 6UL, Params = store))
+            Expect.containsAll (names r) [ "left/z"; "right/z" ] "both coins"
+            Expect.containsAll store.Named.Keys [ "left/w"; "right/w" ] "a parameter each"
+        }
+
         test "bad prefixes are refused" {
             Expect.throwsT<ArgumentException> (fun () -> Model.Scope("", coin) |> ignore) "empty"
             let e = Expect.throwsC (fun () -> Model.Scope("a/b", coin) |> ignore) id
