@@ -51,12 +51,14 @@ public abstract record Baseline
     /// baseline, and is trained by least squares on the detached cost-to-go. Its loss is returned apart from the
     /// surrogate (<see cref="SurrogateObjective.BaselineLoss"/>), so no gradient passes between the module and the
     /// model's parameters. The module is registered in the run's parameter store under <paramref name="name"/>, so
-    /// an optimizer over the store's parameters trains it.
+    /// an optimizer over the store's parameters trains it. The name is not prefixed by <see cref="Model.Scope{T}"/>: one
+    /// baseline value holds one module, so a scoped sub-model used twice shares it (fitted to both sites' costs).
     /// </summary>
     /// <param name="name">The module's name in the parameter store.</param>
     /// <param name="module">Maps the features to the baseline; an output whose last dimension has size 1 loses it.</param>
     /// <param name="inputs">The sites whose (detached) values the baseline reads; none may be the site itself or
-    /// downstream of it.</param>
+    /// downstream of it. For a site inside <see cref="Model.Scope{T}"/> a name is looked up in the site's scopes first
+    /// (innermost first), then as a full name, so a sub-model names its own sites as it wrote them.</param>
     /// <param name="features">Builds the module's input from the named values, in order; when null, one column per
     /// input (its event dimensions flattened) after the inputs' batch dimensions, broadcast together, in the type of
     /// the module's parameters: n scalar sites in a plate of B give [B, n], for <c>nn.Linear(n, 1)</c>.</param>

@@ -11,7 +11,8 @@ public static partial class Model
     /// <c>left/z</c> and <c>right/z</c>, and read the parameters <c>left/w</c> and <c>right/w</c> (a scope gives its sub-model
     /// parameters of its own; pass a module object built outside to share one). Plate names are not prefixed: a plate is
     /// a dimension of the data, shared by everything that opens it. Names given elsewhere (replayed values,
-    /// <see cref="Interpretation.RunOptions.Estimators"/>, a trace's lookups) are the full names.
+    /// <see cref="Interpretation.RunOptions.Estimators"/>, a trace's lookups) are the full names; a learned baseline's
+    /// inputs are looked up in its site's scopes first (see <see cref="Estimators.Baseline.Learned"/>).
     /// </summary>
     /// <typeparam name="T">The body's value type.</typeparam>
     /// <param name="prefix">The scope's name: not empty, without '/'.</param>

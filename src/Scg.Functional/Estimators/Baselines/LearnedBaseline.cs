@@ -12,7 +12,10 @@ namespace Scg.Estimators;
 /// <summary>A baseline learned by least squares; see <see cref="Baseline.Learned"/>.</summary>
 /// <param name="Name">The module's name in the parameter store.</param>
 /// <param name="Module">Maps the features to the baseline.</param>
-/// <param name="Inputs">The sites whose detached values the baseline reads.</param>
+/// <param name="Inputs">
+/// The sites whose detached values the baseline reads. Inside <see cref="Model.Scope{T}"/> a name is looked up in the
+/// site's scopes first, innermost first, then as a full name, so a scoped sub-model can name its own sites.
+/// </param>
 /// <param name="Features">Builds the module's input from the values; one column per input when null.</param>
 public sealed record LearnedBaseline(
     string Name, nn.Module<Tensor, Tensor> Module, IReadOnlyList<string> Inputs, Func<IReadOnlyList<Tensor>, Tensor>? Features) : Baseline
@@ -77,12 +80,19 @@ public sealed record LearnedBaseline(
         return costType;
     }
 
-    /// <summary>The value of input <paramref name="name"/>, refused unless it is upstream of <paramref name="site"/>.</summary>
+    /// <summary>
+    /// The node input <paramref name="name"/> names, looked up as <see cref="Model.Scope{T}"/> names are: first in the
+    /// site's innermost scope, then outwards, last as the full name; refused unless it is upstream of <paramref name="site"/>.
+    /// </summary>
     private TraceNode InputNode(Trace trace, SampleNode site, string name)
     {
-        if (!trace.TryGetNode(name, out var node) || node is CostNode)
-            throw new ArgumentException(
-                $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', which is no sample or observe site of the run.");
+        var node = Resolve(trace, site.Name, name)
+            ?? throw new ArgumentException(
+                $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', which is no sample or observe site of the run" +
+                (site.Name.Contains('/', StringComparison.Ordinal)
+                    ? $" (looked up in the site's scopes first: {string.Join(", ", Candidates(site.Name, name).Select(c => $"'{c}'"))})."
+                    : "."));
+        name = node.Name;
         if (ReferenceEquals(node, site) || name == site.Name)
             throw new ArgumentException(
                 $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', the site itself: a baseline that depends on " +
@@ -92,6 +102,25 @@ public sealed record LearnedBaseline(
                 $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', which is downstream of '{site.Name}': a baseline " +
                 "that depends on the site's value (through its descendants) biases the gradient. Read only sites recorded before it.");
         return node;
+    }
+
+    /// <summary>The first sample or observe node among <see cref="Candidates"/>; null when none is.</summary>
+    private static TraceNode? Resolve(Trace trace, string siteName, string name)
+    {
+        foreach (var candidate in Candidates(siteName, name))
+            if (trace.TryGetNode(candidate, out var node) && node is not CostNode) return node;
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> prefixed with each scope of <paramref name="siteName"/>, innermost first, then as given:
+    /// for site <c>a/b/y</c> and input <c>x</c>, <c>a/b/x</c>, <c>a/x</c>, <c>x</c>.
+    /// </summary>
+    private static IEnumerable<string> Candidates(string siteName, string name)
+    {
+        for (var end = siteName.LastIndexOf('/'); end > 0; end = siteName.LastIndexOf('/', end - 1))
+            yield return string.Concat(siteName.AsSpan(0, end + 1), name);
+        yield return name;
     }
 
     private static Tensor ValueOf(TraceNode node) => node switch
