@@ -12,7 +12,9 @@ internal static class Parameters
 {
     /// <summary>
     /// The store's named parameters, then every trainable parameter of its modules (named module.parameter, as
-    /// <c>named_parameters</c> gives them), after creating the model's (a run without gradients).
+    /// <c>named_parameters</c> gives them), after creating the model's (a run without gradients). A tensor reachable
+    /// under two names (one module registered by two <see cref="Model.Scope{T}"/>s) is listed once, under its first
+    /// name, so that each parameter is one z-test.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, Tensor>> Of<T>(Model<T> model, ParamStore store)
     {
@@ -21,7 +23,8 @@ internal static class Parameters
         var inModules = store.Modules.SelectMany(m => m.Value.named_parameters()
             .Where(p => p.parameter.requires_grad)
             .Select(p => new KeyValuePair<string, Tensor>($"{m.Key}.{p.name}", p.parameter)));
-        return [.. named, .. inModules];
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        return [.. named.Concat(inModules).Where(p => seen.Add(p.Value))];
     }
 
     /// <summary>

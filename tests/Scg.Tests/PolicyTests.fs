@@ -184,6 +184,18 @@ let tests =
                 let b = Stats.gradOf (Surrogate.Build(r.Trace).Surrogate / 16.0) [ theta ]
                 for i in 0 .. a.Length - 1 do Expect.floatClose Accuracy.veryHigh a.[i] b.[i] (sprintf "coordinate %d" i)
             }
+            test "a rollout inside Model.Scope records full names: the same returns and gradient as without the scope" {
+                let theta = freshTheta ()
+                let plain = Interpreter.Sample(rollout theta 8L, RunOptions(Seed = 9UL))
+                let scoped = Interpreter.Sample(Model.Scope("agent", rollout theta 8L), RunOptions(Seed = 9UL))
+                Expect.equal scoped.Value.Steps.[0].ActionSite "agent/a0" "the step names its action by full name"
+                Expect.equal scoped.Value.Steps.[0].CostName "agent/c0" "and its cost"
+                Expect.isTrue (scoped.Value.Returns(scoped.Trace).allclose(plain.Value.Returns(plain.Trace))) "the same returns"
+                let o = PolicyGradientOptions(Gamma = 0.5)
+                let a = Stats.gradOf (PolicyGradient.Build(plain.Trace, plain.Value, o).Surrogate) [ theta ]
+                let b = Stats.gradOf (PolicyGradient.Build(scoped.Trace, scoped.Value, o).Surrogate) [ theta ]
+                for i in 0 .. a.Length - 1 do Expect.floatClose Accuracy.veryHigh b.[i] a.[i] (sprintf "coordinate %d" i)
+            }
             test "the cost is Σ_t γ^t c_t per environment, with costs zero after an episode's end" {
                 let theta = freshTheta ()
                 let r = Interpreter.Sample(rollout theta 8L, RunOptions(Seed = 6UL))

@@ -167,8 +167,34 @@ let tests =
             Expect.floatClose Accuracy.veryHigh (store.Named.["a/w"].item<float>()) 0.25 "a scoped parameter restored"
         }
 
+        test "the verification library lists a module shared by two scopes once" {
+            let shared = torch.nn.Linear(1L, 1L, dtype = f64)
+            let sub = model {
+                let! net = Model.Module("net", shared)
+                let! y = Model.Sample("y", Bernoulli.FromLogits(net.call(torch.ones(1L, dtype = f64)).squeeze(-1L)))
+                let! _ = Model.Cost("c", y * 2.0)
+                return () }
+            let g = Scg.Verification.Exact.Gradient(Model.Zip(Model.Scope("a", sub), Model.Scope("b", sub)), ParamStore())
+            Expect.equal [ for e in g.Gradient -> e.Label ] [ "a/net.weight"; "a/net.bias" ] "each tensor once, under its first name"
+        }
+
+        test "a name not found suggests the scoped names that end like it" {
+            let r = Interpreter.Sample(Model.Zip(Model.Scope("a", coin), Model.Scope("b", coin)), RunOptions(Seed = 9UL))
+            let e = Expect.throwsC (fun () -> r.Trace.Sample("z") |> ignore) id
+            Expect.stringContains e.Message "'a/z', 'b/z'" "the trace lookup lists the full names"
+            let guide = Model.Scope("enc", Model.Sample("z", Normal(t 0.2, t 0.5)))
+            let generative = model {
+                let! z = Model.Sample("z", Normal.Standard([||], f64))
+                let! _ = Model.Observe("x", Normal(z, t 1.0), t 0.7)
+                return () }
+            let e = Expect.throwsC (fun () -> Interpreter.Sample(Guided.Pair(guide, generative)) |> ignore) id
+            Expect.stringContains e.Message "'enc/z'" "the guided error names the guide's scoped site"
+            Expect.stringContains e.Message "Model.Scope" "and says why"
+        }
+
         test "bad prefixes are refused" {
             Expect.throwsT<ArgumentException> (fun () -> Model.Scope("", coin) |> ignore) "empty"
+            Expect.throwsT<ArgumentException> (fun () -> Model.Scope(" ", coin) |> ignore) "blank"
             let e = Expect.throwsC (fun () -> Model.Scope("a/b", coin) |> ignore) id
             Expect.stringContains e.Message "nest two scopes" "a slash"
         }

@@ -67,7 +67,7 @@ internal sealed partial class RunContext
         if (!guideValues!.TryGetValue(name, out var value))
             throw new ArgumentException(
                 $"Guided.Pair: the model samples latent '{name}', which the guide does not sample; every latent of the model needs a " +
-                "guide site of the same name.");
+                $"guide site of the same name.{ScopedNames.Hint(name, guideValues.Keys.Where(k => !guideUsed!.Contains(k)))}");
         guideUsed!.Add(name);
         if (guideSites is not null && guideSites.TryGetValue(name, out var q))
         {

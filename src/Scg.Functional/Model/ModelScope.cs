@@ -15,15 +15,18 @@ public static partial class Model
     /// inputs are looked up in its site's scopes first (see <see cref="Estimators.Baseline.Learned"/>).
     /// </summary>
     /// <typeparam name="T">The body's value type.</typeparam>
-    /// <param name="prefix">The scope's name: not empty, without '/'.</param>
+    /// <param name="prefix">The scope's name: not empty or blank, without '/'.</param>
     /// <param name="body">The model run inside the scope.</param>
-    /// <exception cref="ArgumentException">The prefix is empty or contains '/'.</exception>
+    /// <exception cref="ArgumentException">The prefix is empty, blank or contains '/'.</exception>
     public static Model<T> Scope<T>(string prefix, Model<T> body)
     {
-        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
         ArgumentNullException.ThrowIfNull(body);
         if (prefix.Contains('/', StringComparison.Ordinal))
             throw new ArgumentException($"Model.Scope: the prefix '{prefix}' contains '/'; nest two scopes instead.", nameof(prefix));
         return new(new NameScopeStep(prefix, body.Program));
     }
+
+    /// <summary>The run's current name prefix (empty outside every scope): what <see cref="Scope{T}"/> puts in front of names.</summary>
+    internal static Model<string> NamePrefix() => new(ctx => ctx.Qualify(string.Empty));
 }

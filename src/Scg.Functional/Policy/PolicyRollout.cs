@@ -49,17 +49,19 @@ public static class PolicyRollout
         var n = environment.Count;
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(environment), $"A batched environment must hold at least one environment (got {n}).");
         var nameOf = actionName ?? (t => $"a{t}");
-        var body = Scg.Model.Bind(environment.Reset(), first =>
-        {
-            CheckCount(first, n, "Reset");
-            var start = new State(first, ones(n, first.Reward.dtype), ImmutableList<RolloutStep>.Empty, false);
-            return Scg.Model.Map(
-                Scg.Model.Repeat(horizon, start, (s, t) => s.Finished ? Scg.Model.Return(s) : StepOf(s, t)),
-                s => new Rollout(n, s.Steps, s.Last));
-        });
+        var body = Scg.Model.Bind(Scg.Model.NamePrefix(), prefix =>
+            Scg.Model.Bind(environment.Reset(), first =>
+            {
+                CheckCount(first, n, "Reset");
+                var start = new State(first, ones(n, first.Reward.dtype), ImmutableList<RolloutStep>.Empty, false);
+                return Scg.Model.Map(
+                    Scg.Model.Repeat(horizon, start, (s, t) => s.Finished ? Scg.Model.Return(s) : StepOf(s, t, prefix)),
+                    s => new Rollout(n, s.Steps, s.Last));
+            }));
         return Scg.Model.Plate(plate, n, body);
 
-        Model<State> StepOf(State s, int t) =>
+        // The steps record full names (the Model.Scope prefix in front), as the trace holds them.
+        Model<State> StepOf(State s, int t, string prefix) =>
             Scg.Model.Bind(policy(s.Last.Observation, t) ?? throw new InvalidOperationException($"The policy returned a null model at step {t}."), dist =>
             Scg.Model.Bind(Scg.Model.Sample(nameOf(t), dist, actionEstimator?.Invoke(t)), action =>
             Scg.Model.Bind(environment.Step(s.Last, action, t), next =>
@@ -68,7 +70,7 @@ public static class PolicyRollout
                 var costName = $"c{t}";
                 var cost = next.Reward.neg().mul(s.Alive);
                 var alive = s.Alive.mul(next.Done.logical_not().to_type(s.Alive.dtype));
-                var step = new RolloutStep(t, nameOf(t), costName, s.Last.Observation.detach(), s.Alive);
+                var step = new RolloutStep(t, prefix + nameOf(t), prefix + costName, s.Last.Observation.detach(), s.Alive);
                 return Scg.Model.Map(Scg.Model.Cost(costName, cost), _ =>
                     new State(next, alive, s.Steps.Add(step), !alive.any().item<bool>()));
             })));

@@ -10,7 +10,7 @@ namespace Scg.Policy;
 /// GAE, as a critic) and trains it by least squares in the same objective, apart from the policy: the policy's terms
 /// read it detached and its loss reads detached targets.
 /// </summary>
-/// <param name="Name">The module's name in the run's parameter store (registered on first use; register it yourself
+/// <param name="Name">The module's full name in the run's parameter store, not prefixed by <see cref="Model.Scope{T}"/> (registered on first use; register it yourself
 /// with <see cref="Interpretation.ParamStore.GetOrAddModule{TModule}"/> before building an optimizer over the store).</param>
 /// <param name="Module">Maps observations to values.</param>
 public sealed record ValueFunction(string Name, nn.Module<Tensor, Tensor> Module)

@@ -97,7 +97,7 @@ public sealed class Trace
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!byName.TryGetValue(name, out var node))
-            throw new KeyNotFoundException($"The trace has no node named '{name}' (looking for {kind}).");
+            throw new KeyNotFoundException($"The trace has no node named '{name}' (looking for {kind}).{ScopedNames.Hint(name, byName.Keys)}");
         return node as TNode ?? throw new KeyNotFoundException(
             $"'{name}' in the trace is {KindOf(node)}, not {kind}.");
     }
