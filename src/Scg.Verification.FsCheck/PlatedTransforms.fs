@@ -20,10 +20,10 @@ let leafNodes (g: Program) =
         | PObsN o -> Some (None, o.OPlates)
         | _ -> None)
 
-/// Whether the library can enumerate site s of g: g has no product, s is discrete without an extra batch
-/// dimension, and every node after s lies in all of s's plates.
+/// Whether the library can enumerate site s of g: s is discrete without an extra batch dimension, and every node
+/// after s in program order (in a later branch of a product too) lies in all of s's plates.
 let enumerable (g: Program) (s: PSite) =
-    not (hasZip g) && isDiscreteSite s && s.Extra = NoExtra
+    isDiscreteSite s && s.Extra = NoExtra
     && (let leaves = leafNodes g
         let at = leaves |> List.findIndex (fun (id, _) -> id = Some s.Id)
         leaves
@@ -40,8 +40,8 @@ let sequenced (g: Program) =
             | n -> [ n ])
     { g with Body = body g.Body }
 
-/// g with every Normal site made a Bernoulli (logit = its mean form), extra batch dimensions of sites dropped and
-/// products made sequences.
+/// g with every Normal site made a Bernoulli (logit = its mean form) and extra batch dimensions of sites dropped;
+/// products stay products.
 let discretise (g: Program) =
     let site (s: PSite) =
         match s.Kind with
@@ -53,7 +53,7 @@ let discretise (g: Program) =
         |> List.collect (function
             | PSiteN s -> [ PSiteN (site s) ]
             | PPlate (q, explicitDim, b) -> [ PPlate (q, explicitDim, body b) ]
-            | PZip (a, b) -> body a @ body b
+            | PZip (a, b) -> [ PZip (body a, body b) ]
             | n -> [ n ])
     { g with Body = body g.Body; Sites = g.Sites |> Array.map site }
 

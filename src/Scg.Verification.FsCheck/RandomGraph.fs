@@ -120,8 +120,8 @@ type RandomGraph private (program: Program, origin: (int * GeneratorOptions) opt
     /// The graph with its independent products made sequences (a branch never reads the other's sites).
     member _.Sequenced() = RandomGraph(PlatedTransforms.sequenced program)
 
-    /// The graph with every Normal site made a Bernoulli (logit = its mean form), extra batch dimensions of sites
-    /// dropped and products made sequences; often every site is then enumerable.
+    /// The graph with every Normal site made a Bernoulli (logit = its mean form) and extra batch dimensions of sites
+    /// dropped (products stay); often every site is then enumerable.
     member _.Discretised() = RandomGraph(PlatedTransforms.discretise program)
 
     /// The gradient of a scalar (a surrogate built from a run of this graph's model) with respect to the parameters,

@@ -83,6 +83,8 @@ public static class CostToGo
         /// </summary>
         public void Run()
         {
+            // with enumerated sites inside products: which enumerated sites each branch holds (see ExpectOver)
+            var enumerated = trace.HasEnumeration && trace.HasProducts ? EnumeratedByBlock(trace) : null;
             var stack = new Stack<Frame>();
             stack.Push(new Frame(trace.Root, PlateSums.Empty));
             while (stack.Count > 0)
@@ -92,10 +94,22 @@ public static class CostToGo
                 {
                     if (frame.NextBranch < branches.Length)
                     {
-                        stack.Push(new Frame(branches[frame.NextBranch++], frame.Outer));
+                        var b = frame.NextBranch++;
+                        // a branch's sites are credited with the costs after the product in expectation over the
+                        // enumerated sites of the other branches (they are not downstream of those sites)
+                        var outer = frame.Outer;
+                        if (enumerated is not null)
+                            for (var other = 0; other < branches.Length; other++)
+                                if (other != b) outer = ExpectOver(outer, enumerated, branches[other]);
+                        stack.Push(new Frame(branches[b], outer));
                         continue;
                     }
-                    // after the product: what follows it is downstream of every branch's mixing nodes; the
+                    // after the product: upstream of it, the costs after it are their expectation over the
+                    // enumerated sites of every branch (element by element, so before the plate mixing below)
+                    if (enumerated is not null)
+                        foreach (var branch in branches)
+                            (frame.Tail, frame.Own) = (ExpectOver(frame.Tail, enumerated, branch), ExpectOver(frame.Own, enumerated, branch));
+                    // what follows the product is downstream of every branch's mixing nodes; the
                     // branches' own sums are not (siblings do not read each other)
                     frame.Tail = frame.Tail.Mix(frame.BranchMixed, plates);
                     frame.Own = frame.Own.Mix(frame.BranchMixed, plates).Plus(frame.FromBranches);
@@ -179,6 +193,65 @@ public static class CostToGo
             var p = site.Reduced!.detach().exp();
             var result = PlateSums.Empty;
             foreach (var (mask, sum) in sums.Entries) result = result.Add(mask, sum.mul(p).sum(site.EnumeratedDim, keepdim: true));
+            return result;
+        }
+
+        /// <summary>
+        /// <see cref="Expect"/> over the enumerated sites of <paramref name="block"/> (nested products included), the
+        /// latest first, as the walk would pass them in a sequence.
+        /// </summary>
+        private static PlateSums ExpectOver(PlateSums sums, Dictionary<TraceBlock, List<SampleNode>> enumerated, TraceBlock block)
+        {
+            if (!enumerated.TryGetValue(block, out var sites)) return sums;
+            for (var i = sites.Count - 1; i >= 0; i--) sums = Expect(sums, sites[i]);
+            return sums;
+        }
+
+        /// <summary>
+        /// For every product branch holding enumerated sites, those sites in program order, nested products included.
+        /// One pass with an explicit stack; each enumerated site is listed in the branches around it, and a run has
+        /// few of them (their joint values are bounded).
+        /// </summary>
+        private static Dictionary<TraceBlock, List<SampleNode>> EnumeratedByBlock(Trace trace)
+        {
+            var result = new Dictionary<TraceBlock, List<SampleNode>>(ReferenceEqualityComparer.Instance);
+            // the open blocks, outermost first: a block and the next item to visit
+            var open = new List<(TraceBlock Block, int Item)> { (trace.Root, 0) };
+            // products whose later branches are still to visit: the branches, the next, and the depth they open at
+            var pending = new Stack<(TraceBlock[] Branches, int Next, int Depth)>();
+            while (open.Count > 0)
+            {
+                var (block, item) = open[^1];
+                if (item == block.Items.Count)
+                {
+                    open.RemoveAt(open.Count - 1);
+                    if (pending.Count > 0 && pending.Peek().Depth == open.Count)
+                    {
+                        var (branches, next, depth) = pending.Pop();
+                        if (next < branches.Length)
+                        {
+                            pending.Push((branches, next + 1, depth));
+                            open.Add((branches[next], 0));
+                        }
+                    }
+                    continue;
+                }
+                open[^1] = (block, item + 1);
+                var entry = block.Items[item];
+                if (entry.Branches is { } children)
+                {
+                    if (children.Length == 0) continue;
+                    pending.Push((children, 1, open.Count));
+                    open.Add((children[0], 0));
+                    continue;
+                }
+                if (trace.Nodes[entry.Node] is not SampleNode { IsEnumerated: true } site) continue;
+                for (var d = 1; d < open.Count; d++)   // every open block but the root is a branch
+                {
+                    if (!result.TryGetValue(open[d].Block, out var list)) result[open[d].Block] = list = [];
+                    list.Add(site);
+                }
+            }
             return result;
         }
 

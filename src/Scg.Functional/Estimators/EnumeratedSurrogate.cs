@@ -49,17 +49,14 @@ internal static class EnumeratedSurrogate
 
     /// <summary>
     /// Enumeration inside a plate is per element: every node downstream of an enumerated site must lie in all of
-    /// the site's plates (else it would depend on the joint values of several elements). Independent products
-    /// around enumerated sites are not supported yet.
+    /// the site's plates (else it would depend on the joint values of several elements), checked in program order,
+    /// so also for the later branches of an independent product around the site.
     /// </summary>
     public static void Check(Trace trace)
     {
         foreach (var node in trace.Nodes)
         {
             if (node is not SampleNode { IsEnumerated: true } site) continue;
-            if (trace.HasProducts)
-                throw new NotSupportedException(
-                    $"Sample site '{site.Name}' is enumerated in a run with an independent product (Model.Zip); enumeration with products is not supported yet. Sample it, or drop the product.");
             if (site.PlateMask == 0) continue;
             foreach (var later in trace.Nodes)
             {
