@@ -20,15 +20,38 @@ let leafNodes (g: Program) =
         | PObsN o -> Some (None, o.OPlates)
         | _ -> None)
 
+/// Sites, costs and observations in program order, each with its id (for a site), its plates, and the products
+/// around it: (product number, 0 or 1 for its first or second body), innermost first.
+let private leafNodesInBranches (g: Program) =
+    let mutable products = 0
+    let rec walk path (nodes: PNode list) =
+        nodes
+        |> List.collect (function
+            | PSiteN s -> [ Some s.Id, s.Plates, path ]
+            | PCostN c -> [ None, c.CPlates, path ]
+            | PObsN o -> [ None, o.OPlates, path ]
+            | PPlate (_, _, b) -> walk path b
+            | PZip (a, b) ->
+                let id = products
+                products <- products + 1
+                walk ((id, 0) :: path) a @ walk ((id, 1) :: path) b)
+    walk [] g.Body
+
+/// True when two nodes lie in different bodies of one product (neither is downstream of the other).
+let private separated path1 path2 =
+    path1 |> List.exists (fun (p, side) -> path2 |> List.exists (fun (q, other) -> p = q && side <> other))
+
 /// Whether the library can enumerate site s of g: s is discrete without an extra batch dimension, and every node
-/// after s in program order (in a later branch of a product too) lies in all of s's plates.
+/// downstream of s (after it in program order, not in another body of a product around it) lies in all of s's plates.
 let enumerable (g: Program) (s: PSite) =
     isDiscreteSite s && s.Extra = NoExtra
-    && (let leaves = leafNodes g
-        let at = leaves |> List.findIndex (fun (id, _) -> id = Some s.Id)
+    && (let leaves = leafNodesInBranches g
+        let at = leaves |> List.findIndex (fun (id, _, _) -> id = Some s.Id)
+        let (_, _, path) = leaves.[at]
         leaves
         |> List.skip (at + 1)
-        |> List.forall (fun (_, ps) -> s.Plates |> List.forall (fun q -> ps |> List.exists (fun a -> a.Name = q.Name))))
+        |> List.filter (fun (_, _, p) -> not (separated path p))
+        |> List.forall (fun (_, ps, _) -> s.Plates |> List.forall (fun q -> ps |> List.exists (fun a -> a.Name = q.Name))))
 
 /// g with its products made sequences (a branch never reads the other's sites, so the forms stay valid).
 let sequenced (g: Program) =

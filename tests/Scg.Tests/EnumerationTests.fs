@@ -177,4 +177,39 @@ let tests =
                     let! _ = Model.Cost("c", b.expand(3L).sum())
                     return () }))
         }
+    
+        test "inside Model.Zip: a sibling branch outside the enumerated site's plate is not downstream of it; the cost is exact in either order" {
+            // a ~ Bern(σ(θ1 + o_i)) enumerated in plate p[3]; g ~ Bern(σ(θ2)) enumerated, outside p; then in p: c_i = (a_i + g − θ1)²
+            let leaves = leavesOf [ 0.3; -0.4 ]
+            let t1, t2 = leaves.[0], leaves.[1]
+            let a = Model.Plate("p", 3L, Model.Sample("a", Bernoulli.FromLogits(t1 + offsets ()), SiteEstimator.Enumerate))
+            let g = Model.Sample("g", Bernoulli.FromLogits(t2), SiteEstimator.Enumerate)
+            let after (av: Tensor) (gv: Tensor) = Model.Plate("p", 3L, Model.Cost("c", (av + gv - t1).square()))
+            let mutable exact = torch.zeros([||], dtype = torch.ScalarType.Float64)
+            for gv in [ 0.0; 1.0 ] do
+                let pg = if gv = 1.0 then torch.sigmoid(t2) else 1.0 - torch.sigmoid(t2)
+                let q = torch.sigmoid(t1 + offsets ())
+                exact <- exact + pg * (q * (1.0 + gv - t1).square() + (1.0 - q) * (gv - t1).square()).sum()
+            let gstar = Stats.gradOf exact leaves
+            for first in [ true; false ] do
+                let m =
+                    if first then Model.Bind(Model.Zip(a, g), fun struct (av, gv) -> after av gv)
+                    else Model.Bind(Model.Zip(g, a), fun struct (gv, av) -> after av gv)
+                let s = Surrogate.Build(Interpreter.Sample(m, RunOptions(Seed = 1UL, MaxPlateNesting = 1)).Trace)
+                Expect.floatClose Accuracy.veryHigh (s.Cost.item<float>()) (exact.item<float>()) (sprintf "cost (a first: %b)" first)
+                let gr = Stats.gradOf s.Surrogate leaves
+                for i in 0 .. 1 do Expect.floatClose Accuracy.veryHigh gr.[i] gstar.[i] (sprintf "gradient %d (a first: %b)" i first)
+        }
+
+        test "a learned baseline that reads an enumerated site of a sibling branch is refused, naming both" {
+            let t = leavesOf [ 0.2 ]
+            let learned = SiteEstimator.ScoreFunction.WithBaseline(Baseline.Learned("bl", torch.nn.Linear(1L, 1L, dtype = torch.ScalarType.Float64), [| "a" |]))
+            let m = model {
+                let! a = Model.Sample("a", Bernoulli.FromLogits(t.[0]), SiteEstimator.Enumerate)
+                and! s = Model.Sample("s", Bernoulli.FromLogits(t.[0]), learned)
+                let! _ = Model.Cost("c", a + s)
+                return () }
+            let tr = Interpreter.Sample(m, RunOptions(Seed = 1UL, Particles = 4)).Trace
+            throwsMentioning [ "'bl'"; "'s'"; "'a'"; "another branch" ] (fun () -> Surrogate.Build(tr) |> ignore)
+        }
     ]

@@ -2,8 +2,8 @@
 /// (RandomPlatedOracle.fs).
 ///
 /// Which sites can be enumerated. The library refuses (by design, with an error naming the site) enumeration of a
-/// site with a batch dimension no plate accounts for (the generator's extra BatchDim), and of a plated site followed,
-/// in program order (a later branch of a product included), by a node outside one of its plates. `enumerable` states
+/// site with a batch dimension no plate accounts for (the generator's extra BatchDim), and of a plated site with a
+/// node downstream of it (later in program order, not in a sibling body of a product) outside one of its plates. `enumerable` states
 /// these rules; a program may enumerate exactly its discrete sites that satisfy them, inside products too.
 ///
 /// Exact test. Programs drawn by the generator where every site is discrete and enumerable are rare (Normal sites,

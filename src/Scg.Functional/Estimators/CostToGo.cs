@@ -98,23 +98,24 @@ public static class CostToGo
                         // a branch's sites are credited with the costs after the product in expectation over the
                         // enumerated sites of the other branches (they are not downstream of those sites)
                         var outer = frame.Outer;
-                        if (enumerated is not null)
-                            for (var other = 0; other < branches.Length; other++)
-                                if (other != b) outer = ExpectOver(outer, enumerated, branches[other]);
+                        if (Array.IndexOf(frame.EnumeratedBranches, b) < 0)
+                            outer = frame.OuterBeyondEnumerated;   // the same for every branch without enumerated sites
+                        else
+                            foreach (var other in frame.EnumeratedBranches)
+                                if (other != b) outer = ExpectOver(outer, enumerated!, branches[other]);
                         stack.Push(new Frame(branches[b], outer));
                         continue;
                     }
                     // after the product: upstream of it, the costs after it are their expectation over the
                     // enumerated sites of every branch (element by element, so before the plate mixing below)
-                    if (enumerated is not null)
-                        foreach (var branch in branches)
-                            (frame.Tail, frame.Own) = (ExpectOver(frame.Tail, enumerated, branch), ExpectOver(frame.Own, enumerated, branch));
+                    foreach (var other in frame.EnumeratedBranches)
+                        (frame.Tail, frame.Own) = (ExpectOver(frame.Tail, enumerated!, branches[other]), ExpectOver(frame.Own, enumerated!, branches[other]));
                     // what follows the product is downstream of every branch's mixing nodes; the
                     // branches' own sums are not (siblings do not read each other)
                     frame.Tail = frame.Tail.Mix(frame.BranchMixed, plates);
                     frame.Own = frame.Own.Mix(frame.BranchMixed, plates).Plus(frame.FromBranches);
                     frame.Mixed |= frame.BranchMixed;
-                    (frame.Branch, frame.FromBranches, frame.BranchMixed) = (null, PlateSums.Empty, 0);
+                    (frame.Branch, frame.FromBranches, frame.BranchMixed, frame.EnumeratedBranches) = (null, PlateSums.Empty, 0, Array.Empty<int>());
                 }
                 if (frame.Item < 0)
                 {
@@ -131,6 +132,14 @@ public static class CostToGo
                 if (item.Branches is { } children)
                 {
                     (frame.Branch, frame.NextBranch, frame.Outer) = (children, 0, frame.Tail.Plus(frame.Own));
+                    if (enumerated is not null)
+                    {
+                        frame.EnumeratedBranches = HoldingEnumerated(children, enumerated);
+                        var beyond = frame.Outer;
+                        foreach (var other in frame.EnumeratedBranches) beyond = ExpectOver(beyond, enumerated, children[other]);
+                        frame.OuterBeyondEnumerated = beyond;
+                    }
+                    else frame.OuterBeyondEnumerated = frame.Outer;
                     continue;
                 }
                 var node = trace.Nodes[item.Node];
@@ -176,6 +185,12 @@ public static class CostToGo
 
             public PlateSums Outer { get; set; } = PlateSums.Empty;
 
+            /// <summary><see cref="Outer"/> in expectation over the enumerated sites of every branch: what a branch without any gets.</summary>
+            public PlateSums OuterBeyondEnumerated { get; set; } = PlateSums.Empty;
+
+            /// <summary>The indices of the product's branches that hold enumerated sites (few: their joint values are bounded).</summary>
+            public int[] EnumeratedBranches { get; set; } = Array.Empty<int>();
+
             /// <summary>The own sums of the product's branches walked so far, merged once all are done.</summary>
             public PlateSums FromBranches { get; set; } = PlateSums.Empty;
 
@@ -205,6 +220,15 @@ public static class CostToGo
             if (!enumerated.TryGetValue(block, out var sites)) return sums;
             for (var i = sites.Count - 1; i >= 0; i--) sums = Expect(sums, sites[i]);
             return sums;
+        }
+
+        /// <summary>The indices of <paramref name="branches"/> that hold enumerated sites.</summary>
+        private static int[] HoldingEnumerated(TraceBlock[] branches, Dictionary<TraceBlock, List<SampleNode>> enumerated)
+        {
+            var result = new List<int>();
+            for (var i = 0; i < branches.Length; i++)
+                if (enumerated.ContainsKey(branches[i])) result.Add(i);
+            return [.. result];
         }
 
         /// <summary>

@@ -49,8 +49,8 @@ internal static class EnumeratedSurrogate
 
     /// <summary>
     /// Enumeration inside a plate is per element: every node downstream of an enumerated site must lie in all of
-    /// the site's plates (else it would depend on the joint values of several elements), checked in program order,
-    /// so also for the later branches of an independent product around the site.
+    /// the site's plates (else it would depend on the joint values of several elements); a sibling branch of an
+    /// independent product around the site is not downstream of it.
     /// </summary>
     public static void Check(Trace trace)
     {
@@ -60,7 +60,7 @@ internal static class EnumeratedSurrogate
             if (site.PlateMask == 0) continue;
             foreach (var later in trace.Nodes)
             {
-                if (later is ParamNode || later.Index <= site.Index || (site.PlateMask & ~later.PlateMask) == 0) continue;
+                if (later is ParamNode || (site.PlateMask & ~later.PlateMask) == 0 || !trace.IsDownstream(site, later)) continue;
                 var plate = site.Plates.First(p => !later.Plates.Contains(p));
                 throw new ArgumentException(
                     $"Sample site '{site.Name}' is enumerated inside plate '{plate.Name}', but '{later.Name}', downstream of it, is outside that plate: " +

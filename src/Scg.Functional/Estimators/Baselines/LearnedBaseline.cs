@@ -101,6 +101,11 @@ public sealed record LearnedBaseline(
             throw new ArgumentException(
                 $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', which is downstream of '{site.Name}': a baseline " +
                 "that depends on the site's value (through its descendants) biases the gradient. Read only sites recorded before it.");
+        if (node is SampleNode { IsEnumerated: true } enumerated && !trace.IsDownstream(enumerated, site))
+            throw new ArgumentException(
+                $"Learned baseline '{Name}' of sample site '{site.Name}' reads '{name}', an enumerated site in another branch of an " +
+                $"independent product: its value is its whole support, one value per enumerated branch, and '{site.Name}', not " +
+                $"downstream of it, has no such branches to match. Read '{name}' only for sites downstream of it.");
         return node;
     }
 
