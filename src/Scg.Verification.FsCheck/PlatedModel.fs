@@ -80,9 +80,18 @@ let normalOf (mean: Tensor) (scale: Tensor) (extra: Extra) : Distribution =
     let d = Normal(mean, scale)
     match extra with EventDim _ -> d.ToEvent(1) | _ -> d :> Distribution
 
-/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting; `estimator`
-/// may change each site's estimator (given the one the program chooses: Auto, Pathwise or ScoreFunction).
-let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+/// The program as a model (see toPlatedModelWith); with `scoped`, each body of a product runs in a Model.Scope of
+/// its own ("zN.a" and "zN.b" for the N-th product in program order), so its nodes' names carry the prefixes.
+let private platedModel (scoped: bool) (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+    let products =
+        allNodes g.Body
+        |> List.choose (function PZip (a, _) as z -> Some z | _ -> None)
+        |> List.mapi (fun i z -> z, i)
+    let scopeOf (zip: PNode) side (m: Model<'T>) =
+        if not scoped then m
+        else
+            let n = products |> List.find (fun (z, _) -> obj.ReferenceEquals(z, zip)) |> snd
+            Model.Scope(sprintf "z%d.%s" n side, m)
     let ctxOf plates = { Plates = plates; Rank = (if k > 0 then nesting + 1 else frameRank plates) }
     let rec block (plates: PlateDef list) (nodes: PNode list) (vals: Map<int, Tensor>) (theta: Tensor) : Model<Map<int, Tensor>> =
         let ctx = ctxOf plates
@@ -122,9 +131,9 @@ let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: P
                 let! vals' = Model.Plate(q.Name, int64 q.Size, block (plates @ [ q ]) body vals theta, dim)
                 return! block plates rest vals' theta
             }
-        | PZip (a, b) :: rest ->
+        | (PZip (a, b) as zip) :: rest ->
             mb {
-                let! struct (va, vb) = Model.Zip(block plates a vals theta, block plates b vals theta)
+                let! struct (va, vb) = Model.Zip(scopeOf zip "a" (block plates a vals theta), scopeOf zip "b" (block plates b vals theta))
                 let merged = Seq.append (Map.toSeq va) (Map.toSeq vb) |> Map.ofSeq
                 return! block plates rest merged theta
             }
@@ -133,6 +142,16 @@ let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: P
         let! _ = block [] g.Body Map.empty theta
         return ()
     }
+
+/// The program as a model over the parameter leaves, for K particles and the given MaxPlateNesting; `estimator`
+/// may change each site's estimator (given the one the program chooses: Auto, Pathwise or ScoreFunction).
+let toPlatedModelWith (estimator: PSite -> SiteEstimator -> SiteEstimator) (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+    platedModel false estimator g k nesting leaves
+
+/// The program as a model with the estimators it chooses, each body of a product in a Model.Scope of its own
+/// ("zN.a", "zN.b"): the same random draws and surrogate as toPlatedModel, under prefixed names.
+let toPlatedModelInScopes (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =
+    platedModel true (fun _ est -> est) g k nesting leaves
 
 /// The program as a model with the estimators it chooses.
 let toPlatedModel (g: Program) (k: int) (nesting: int) (leaves: Tensor list) : Model<unit> =

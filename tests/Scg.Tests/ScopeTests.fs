@@ -192,6 +192,34 @@ let tests =
             Expect.stringContains e.Message "Model.Scope" "and says why"
         }
 
+        test "random plated programs with each product body in a scope of its own: the same surrogates, under prefixed names" {
+            let programs = Scg.Tests.RandomPlatedTests.platedSample 5171UL 200 |> Array.filter Scg.Verification.PlatedTransforms.hasZip |> Array.truncate 40
+            let problems =
+                [ for g in programs do
+                    use scope = torch.NewDisposeScope()
+                    let leaves = Scg.Verification.PlatedModel.platedLeaves g
+                    let nesting = Scg.Verification.PlatedProgram.neededNesting g
+                    let runOf m =
+                        use gen = new torch.Generator(g.Seed, torch.CPU)
+                        Interpreter.Sample(m, RunOptions(Generator = gen, Particles = 3, MaxPlateNesting = nesting)).Trace
+                    let plain = runOf (Scg.Verification.PlatedModel.toPlatedModel g 3 nesting leaves)
+                    let scoped = runOf (Scg.Verification.PlatedModel.toPlatedModelInScopes g 3 nesting leaves)
+                    if not (scoped.Nodes |> Seq.exists (fun n -> n.Name.StartsWith "z0.")) then yield sprintf "no prefixed name in\n%O" g
+                    let pairs =
+                        [ "Surrogate.Build", (fun t -> Surrogate.Build(t).Surrogate)
+                          "Surrogate.Build, per-site walk", (fun t -> Surrogate.Build(t, SurrogateOptions(Vectorize = false)).Surrogate)
+                          "Dice.Build", (fun (t: Scg.Tracing.Trace) -> Dice.Build(t).Surrogate) ]
+                    // names may order a sum differently: equal to rounding
+                    let close (x: float) (y: float) = abs (x - y) <= 1e-10 * (1.0 + max (abs x) (abs y))
+                    for (what, build) in pairs do
+                        let a, b = build plain, build scoped
+                        if not (close (a.item<float>()) (b.item<float>())) then yield sprintf "%s: value %.17g vs %.17g\n%O" what (a.item<float>()) (b.item<float>()) g
+                        let ga, gb = Stats.gradOf a leaves, Stats.gradOf b leaves
+                        if not (Array.forall2 close ga gb) then yield sprintf "%s: gradient %s vs %s\n%O" what (Stats.fmt ga) (Stats.fmt gb) g ]
+            Expect.isGreaterThanOrEqual programs.Length 30 "enough programs with products"
+            if not problems.IsEmpty then failtestf "%d of %d programs differ:\n%s" problems.Length programs.Length (String.Join("\n\n", problems |> List.truncate 3))
+        }
+
         test "bad prefixes are refused" {
             Expect.throwsT<ArgumentException> (fun () -> Model.Scope("", coin) |> ignore) "empty"
             Expect.throwsT<ArgumentException> (fun () -> Model.Scope(" ", coin) |> ignore) "blank"
