@@ -17,6 +17,8 @@ namespace Scg.Benchmarks;
 /// <item><b>Chain</b>: N scalar Bernoulli sites in sequence (Model.Repeat), each followed by its cost. Under the
 /// dense rule every node is downstream of every earlier site: about N² edges.</item>
 /// <item><b>Zip</b>: N independent (site, cost) pairs in one Model.Zip product: N edges.</item>
+/// <item><b>Zip, one enumerated</b>: the same product with the first site enumerated, so that the surrogate is the
+/// enumerated construction and its reverse walk hands every branch the expectation over that site.</item>
 /// </list>
 /// Validation is off, so the sampling and bookkeeping are what is measured. Allocations are managed bytes
 /// (trace records, closures, tensor handles), not libtorch's native memory. The exponent exporter
@@ -29,7 +31,7 @@ public class Scaling
     private static readonly Scalar Target = 0.3;
     private Model<Tensor> chain = null!;
     private Model<System.Collections.Generic.IReadOnlyList<Tensor>> zip = null!;
-    private Trace chainTrace = null!, zipTrace = null!;
+    private Trace chainTrace = null!, zipTrace = null!, enumeratedZipTrace = null!;
     private Tensor[] thetas = [];
     private Generator generator = null!;
     private RunOptions options = null!;
@@ -49,14 +51,16 @@ public class Scaling
         thetas = theta.unbind();
         var sites = Enumerable.Range(0, N).Select(i => $"x{i}").ToArray();
         var costs = Enumerable.Range(0, N).Select(i => $"c{i}").ToArray();
-        Model<Tensor> Pair(int i, Tensor logit) =>
-            from x in Model.Sample(sites[i], Bernoulli.FromLogits(logit))
+        Model<Tensor> Pair(int i, Tensor logit, SiteEstimator? estimator = null) =>
+            from x in Model.Sample(sites[i], Bernoulli.FromLogits(logit), estimator)
             from c in Model.Cost(costs[i], (x - Target).square())
             select x;
         chain = Model.Repeat(N, zeros([]), (_, t) => Pair(t, thetas[t]));
         zip = Model.Zip(Enumerable.Range(0, N).Select(i => Pair(i, thetas[i])));
         chainTrace = Interpreter.Sample(chain, options).Trace;
         zipTrace = Interpreter.Sample(zip, options).Trace;
+        var enumeratedZip = Model.Zip(Enumerable.Range(0, N).Select(i => Pair(i, thetas[i], i == 0 ? SiteEstimator.Enumerate : null)));
+        enumeratedZipTrace = Interpreter.Sample(enumeratedZip, options with { MaxPlateNesting = 0 }).Trace;
     }
 
     [GlobalCleanup]
@@ -111,5 +115,12 @@ public class Scaling
     {
         using var scope = NewDisposeScope();
         return Surrogate.Build(zipTrace).Cost.item<float>();
+    }
+
+    [Benchmark(Description = "surrogate zip, one enumerated")]
+    public float SurrogateZipOneEnumerated()
+    {
+        using var scope = NewDisposeScope();
+        return Surrogate.Build(enumeratedZipTrace).Cost.item<float>();
     }
 }
