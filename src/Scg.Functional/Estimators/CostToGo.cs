@@ -84,7 +84,7 @@ public static class CostToGo
         public void Run()
         {
             // with enumerated sites inside products: which enumerated sites each branch holds (see ExpectOver)
-            var enumerated = trace.HasEnumeration && trace.HasProducts ? EnumeratedByBlock(trace) : null;
+            var enumerated = trace.HasEnumeration && trace.HasProducts ? EnumeratedByBranch(trace) : null;
             var stack = new Stack<Frame>();
             stack.Push(new Frame(trace.Root, PlateSums.Empty));
             while (stack.Count > 0)
@@ -215,64 +215,36 @@ public static class CostToGo
         /// <see cref="Expect"/> over the enumerated sites of <paramref name="block"/> (nested products included), the
         /// latest first, as the walk would pass them in a sequence.
         /// </summary>
-        private static PlateSums ExpectOver(PlateSums sums, Dictionary<TraceBlock, List<SampleNode>> enumerated, TraceBlock block)
+        private static PlateSums ExpectOver(PlateSums sums, Dictionary<BranchPath, List<SampleNode>> enumerated, TraceBlock block)
         {
-            if (!enumerated.TryGetValue(block, out var sites)) return sums;
+            if (block.Path is null || !enumerated.TryGetValue(block.Path, out var sites)) return sums;
             for (var i = sites.Count - 1; i >= 0; i--) sums = Expect(sums, sites[i]);
             return sums;
         }
 
         /// <summary>The indices of <paramref name="branches"/> that hold enumerated sites.</summary>
-        private static int[] HoldingEnumerated(TraceBlock[] branches, Dictionary<TraceBlock, List<SampleNode>> enumerated)
+        private static int[] HoldingEnumerated(TraceBlock[] branches, Dictionary<BranchPath, List<SampleNode>> enumerated)
         {
             var result = new List<int>();
             for (var i = 0; i < branches.Length; i++)
-                if (enumerated.ContainsKey(branches[i])) result.Add(i);
+                if (branches[i].Path is { } path && enumerated.ContainsKey(path)) result.Add(i);
             return [.. result];
         }
 
         /// <summary>
-        /// For every product branch holding enumerated sites, those sites in program order, nested products included.
-        /// One pass with an explicit stack; each enumerated site is listed in the branches around it, and a run has
-        /// few of them (their joint values are bounded).
+        /// For every product branch holding enumerated sites, those sites in program order, nested products included:
+        /// each enumerated site is listed under the branches on its path (a run has few of them: their joint values
+        /// are bounded).
         /// </summary>
-        private static Dictionary<TraceBlock, List<SampleNode>> EnumeratedByBlock(Trace trace)
+        private static Dictionary<BranchPath, List<SampleNode>> EnumeratedByBranch(Trace trace)
         {
-            var result = new Dictionary<TraceBlock, List<SampleNode>>(ReferenceEqualityComparer.Instance);
-            // the open blocks, outermost first: a block and the next item to visit
-            var open = new List<(TraceBlock Block, int Item)> { (trace.Root, 0) };
-            // products whose later branches are still to visit: the branches, the next, and the depth they open at
-            var pending = new Stack<(TraceBlock[] Branches, int Next, int Depth)>();
-            while (open.Count > 0)
+            var result = new Dictionary<BranchPath, List<SampleNode>>(ReferenceEqualityComparer.Instance);
+            foreach (var node in trace.Nodes)
             {
-                var (block, item) = open[^1];
-                if (item == block.Items.Count)
+                if (node is not SampleNode { IsEnumerated: true } site) continue;
+                for (var path = site.Branch; path is not null; path = path.Parent)
                 {
-                    open.RemoveAt(open.Count - 1);
-                    if (pending.Count > 0 && pending.Peek().Depth == open.Count)
-                    {
-                        var (branches, next, depth) = pending.Pop();
-                        if (next < branches.Length)
-                        {
-                            pending.Push((branches, next + 1, depth));
-                            open.Add((branches[next], 0));
-                        }
-                    }
-                    continue;
-                }
-                open[^1] = (block, item + 1);
-                var entry = block.Items[item];
-                if (entry.Branches is { } children)
-                {
-                    if (children.Length == 0) continue;
-                    pending.Push((children, 1, open.Count));
-                    open.Add((children[0], 0));
-                    continue;
-                }
-                if (trace.Nodes[entry.Node] is not SampleNode { IsEnumerated: true } site) continue;
-                for (var d = 1; d < open.Count; d++)   // every open block but the root is a branch
-                {
-                    if (!result.TryGetValue(open[d].Block, out var list)) result[open[d].Block] = list = [];
+                    if (!result.TryGetValue(path, out var list)) result[path] = list = [];
                     list.Add(site);
                 }
             }

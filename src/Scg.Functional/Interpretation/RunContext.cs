@@ -327,8 +327,8 @@ internal sealed partial class RunContext
     /// <summary>Starts branch <paramref name="index"/> of <paramref name="product"/>: a new block and branch path.</summary>
     public void EnterBranch(ProductMark product, int index)
     {
-        product.Branches[index] = block = new TraceBlock();
         branch = new BranchPath(product.Id, index, product.ParentBranch);
+        product.Branches[index] = block = new TraceBlock { Path = branch };
     }
 
     /// <summary>Ends <paramref name="product"/> after its last branch: records it in the enclosing block.</summary>

@@ -10,6 +10,9 @@ namespace Scg.Tracing;
 internal sealed class TraceBlock
 {
     public List<BlockItem> Items { get; } = [];
+
+    /// <summary>The branch this block is (the path its nodes record); null for the run's root block.</summary>
+    public BranchPath? Path { get; init; }
 }
 
 /// <summary>A node (by index) or an independent product (its branches).</summary>
